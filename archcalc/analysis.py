@@ -1,0 +1,188 @@
+"""Graph -> per-layer rows and totals. Totals are sums of rows, never computed a second way
+(the one exception is peak live memory, which is a property of the schedule, not a sum)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Mapping
+
+from .errors import SpecError
+from .graph import Graph, Node
+from .layers import fmt_shape
+
+#: bytes per stored value
+DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+#: --count conventions: what one row's "ops" is, from its costs (docs/conventions.md)
+COUNTS: dict[str, tuple[str, Callable[[Node], int]]] = {
+    "macs": ("MACs", lambda n: n.cost.macs),
+    "fvcore": ("fvcore flops", lambda n: n.cost.macs + n.cost.fvcore_extra),
+    "torch": ("torch FLOPs", lambda n: 2 * n.cost.macs),
+}
+
+WEIGHTED_TYPES = {"conv", "linear"}
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    type: str
+    config: str
+    output: tuple[int, ...]  # [C, H, W] or [N], per image
+    params: int
+    biases: int
+    buffers: int
+    macs: int  # x batch
+    ops: int  # the chosen --count convention, x batch
+    other_ops: int  # x batch
+    activations: int  # output elements, x batch
+    inplace: bool  # output reuses its input's memory: adds no activation memory
+    receptive_field: str
+    rf_jump: str
+
+    @property
+    def stored_activations(self) -> int:
+        return 0 if self.inplace else self.activations
+
+    @property
+    def trivial(self) -> bool:
+        """A row that changes no number: an in-place activation, dropout, flatten, ..."""
+        return self.inplace and not (self.params or self.macs or self.ops)
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    biases: int
+    weights: int  # params without biases
+    buffers: int
+    macs: int
+    ops: int
+    other_ops: int
+    activations: int  # values stored: every distinct tensor, input included
+    activation_bytes: int
+    param_bytes: int
+    buffer_bytes: int
+    peak_activation_bytes: int
+    weighted_layers: int  # conv + linear layers: the papers' "depth"
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    source: str
+    input: tuple[int, ...]
+    batch: int
+    dtype: str
+    count: str
+    rows: tuple[Row, ...]
+    totals: Totals
+    meta: Mapping[str, Any]
+
+    @property
+    def count_label(self) -> str:
+        return COUNTS[self.count][0]
+
+    def row(self, name: str) -> Row:
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        layers = []
+        for r in self.rows:
+            d = asdict(r)
+            d["output"] = list(r.output)
+            layers.append(d)
+        return {
+            "name": self.name,
+            "input": list(self.input),
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "count": self.count,
+            "layers": layers,
+            "totals": asdict(self.totals),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs") -> Report:
+    if dtype not in DTYPE_BYTES:
+        raise SpecError(f"unknown dtype {dtype!r} (choose from {', '.join(DTYPE_BYTES)})")
+    if count not in COUNTS:
+        raise SpecError(f"unknown count convention {count!r} (choose from {', '.join(COUNTS)})")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise SpecError(f"batch must be a positive integer, got {batch!r}")
+    ops_of = COUNTS[count][1]
+    rows = tuple(
+        Row(
+            name=n.name,
+            type=n.type,
+            config=n.layer.describe() if n.layer is not None else "",
+            output=n.shape,
+            params=n.cost.params,
+            biases=n.cost.biases,
+            buffers=n.cost.buffers,
+            macs=n.cost.macs * batch,
+            ops=ops_of(n) * batch,
+            other_ops=n.cost.other_ops * batch,
+            activations=n.activations * batch,
+            inplace=n.inplace,
+            receptive_field=n.rf.text(),
+            rf_jump=str(n.rf.jump[0]) if n.rf.jump[0] == n.rf.jump[1] else f"{n.rf.jump[0]}x{n.rf.jump[1]}",
+        )
+        for n in graph.nodes
+    )
+    nbytes = DTYPE_BYTES[dtype]
+    params = sum(r.params for r in rows)
+    biases = sum(r.biases for r in rows)
+    buffers = sum(r.buffers for r in rows)
+    activations = sum(r.stored_activations for r in rows)
+    totals = Totals(
+        params=params,
+        biases=biases,
+        weights=params - biases,
+        buffers=buffers,
+        macs=sum(r.macs for r in rows),
+        ops=sum(r.ops for r in rows),
+        other_ops=sum(r.other_ops for r in rows),
+        activations=activations,
+        activation_bytes=activations * nbytes,
+        param_bytes=params * nbytes,
+        buffer_bytes=buffers * nbytes,
+        peak_activation_bytes=graph.peak_live_values() * batch * nbytes,
+        weighted_layers=sum(1 for r in rows if r.type in WEIGHTED_TYPES),
+    )
+    return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
+
+
+def analyze(
+    target: Any,
+    input: str | tuple[int, ...] | None = None,
+    batch: int = 1,
+    dtype: str = "float32",
+    count: str = "macs",
+    params: Mapping[str, Any] | None = None,
+) -> Report:
+    """Analyse a network: a built-in name, a spec file path, a NetworkDef or a compiled Graph.
+
+    ``input`` overrides the spec's input: ``"299x299x3"`` (H×W×C) or a ``(C, H, W)`` tuple.
+    Counts are per image unless ``batch`` is given; ``dtype`` sets bytes per value; ``count``
+    picks the operation convention of the ``ops`` column (macs, fvcore, torch).
+    """
+    from .spec import NetworkDef, build, find
+
+    if isinstance(target, Graph):
+        graph = target
+    else:
+        net = target if isinstance(target, NetworkDef) else find(str(target))
+        graph = build(net, input=input, params=params)
+    return summarize(graph, batch=batch, dtype=dtype, count=count)
+
+
+def output_text(row: Row) -> str:
+    return fmt_shape(row.output)

@@ -1,0 +1,92 @@
+"""Command line: parse arguments, call the library, print. Errors are one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Sequence
+
+from .errors import SpecError
+
+EXIT_ERROR = 2
+
+
+def _params(pairs: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SpecError(f"--param takes NAME=VALUE, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    from .analysis import COUNTS, DTYPE_BYTES
+
+    p.add_argument("--input", metavar="HxWxC", help="input volume, e.g. 299x299x3 (overrides the spec's)")
+    p.add_argument("--batch", type=int, default=1, metavar="N", help="batch size (counts are per image by default)")
+    p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32", help="bytes per stored value")
+    p.add_argument("--count", choices=list(COUNTS), default="macs", help="operation convention (docs/conventions.md)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a spec parameter")
+
+
+def parser() -> argparse.ArgumentParser:
+    from .report import FORMATS
+
+    p = argparse.ArgumentParser(prog="archcalc", description="What a CNN costs: volumes, params, memory, multiply-adds.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    t = sub.add_parser("table", help="per-layer table of one network", description="Per-layer table and totals of a network.")
+    t.add_argument("network", help="built-in name (archcalc list) or a spec file (file.yaml or file.yaml:NAME)")
+    _common(t)
+    t.add_argument("--format", choices=FORMATS, default="text")
+    t.add_argument("--all-rows", action="store_true", help="also show rows that change no number (in-place ReLU, dropout, ...)")
+
+    sub.add_parser("list", help="built-in networks", description="List the built-in networks.")
+    sub.add_parser("layers", help="layer types a spec may use", description="List the layer types a spec may use.")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return _run(args)
+    except SpecError as exc:
+        print(f"archcalc: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:  # `archcalc table vgg16 | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "list":
+        from .spec import zoo
+
+        nets = zoo()
+        width = max(len(n) for n in nets)
+        for name in sorted(nets):
+            print(f"{name:<{width}}  {nets[name].description}")
+        return 0
+    if args.command == "layers":
+        from .layers import ALIASES, REGISTRY
+
+        for name in sorted(REGISTRY):
+            cls = REGISTRY[name]
+            aliases = [a for a, t in ALIASES.items() if t == name]
+            fields = ", ".join(cls.fields) or "-"
+            print(f"{name:<18} {cls.summary}\n{'':<18} fields: {fields}" + (f"; also: {', '.join(aliases)}" if aliases else ""))
+        return 0
+    if args.command == "table":
+        from .analysis import analyze
+        from .report import render
+
+        report = analyze(
+            args.network, input=args.input, batch=args.batch, dtype=args.dtype, count=args.count, params=_params(args.param)
+        )
+        print(render(report, args.format, all_rows=args.all_rows))
+        return 0
+    raise AssertionError(args.command)  # pragma: no cover - argparse rejects unknown commands

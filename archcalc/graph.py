@@ -1,0 +1,92 @@
+"""The compiled network: nodes in execution order, with shapes, costs, receptive fields, and
+tensor liveness for peak memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .layers import Cost, Layer, Shape, numel
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Receptive field of one output position, along H and W, and the effective stride (jump)."""
+
+    size: tuple[int, int] = (1, 1)
+    jump: tuple[int, int] = (1, 1)
+
+    def text(self) -> str:
+        h, w = self.size
+        return str(h) if h == w else f"{h}x{w}"
+
+
+@dataclass(frozen=True)
+class Node:
+    index: int
+    name: str  # layer path, e.g. "layer3.1.conv2"
+    type: str  # "input" or a registered layer type
+    layer: Layer | None  # None for the input
+    inputs: tuple[int, ...]
+    shape: Shape
+    cost: Cost
+    rf: ReceptiveField
+    storage: int  # index of the node that owns this output's memory (itself unless in-place / view)
+
+    @property
+    def inplace(self) -> bool:
+        return self.storage != self.index
+
+    @property
+    def activations(self) -> int:
+        """Output elements per image."""
+        return numel(self.shape)
+
+    @property
+    def stored_activations(self) -> int:
+        """Values this layer adds to memory: 0 for a view or an in-place op."""
+        return 0 if self.inplace else numel(self.shape)
+
+
+@dataclass
+class Graph:
+    name: str
+    nodes: list[Node]
+    source: str = ""  # file the spec came from, or "torch" for an imported model
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.nodes[0].shape
+
+    @property
+    def output(self) -> Node:
+        return self.nodes[-1]
+
+    def peak_live_values(self) -> int:
+        """Largest number of activation values alive at once during one inference pass.
+
+        Nodes run in order; a node's output is allocated when it runs (views and in-place ops
+        allocate nothing) and freed once the last node reading it, or any view of it, has run.
+        The network's output is never freed. The input counts from the start.
+        """
+        last_use: dict[int, int] = {}
+        for node in self.nodes:
+            for i in node.inputs:
+                owner = self.nodes[i].storage
+                last_use[owner] = max(last_use.get(owner, -1), node.index)
+        final = self.nodes[-1].storage
+        last_use[final] = len(self.nodes)
+        frees: dict[int, list[int]] = {}
+        for owner, step in last_use.items():
+            frees.setdefault(step, []).append(owner)
+        live = peak = 0
+        for node in self.nodes:
+            if not node.inplace:
+                live += numel(node.shape)
+                peak = max(peak, live)
+            for owner in frees.get(node.index, ()):
+                live -= numel(self.nodes[owner].shape)
+            if node.index not in last_use and not node.inplace:
+                live -= numel(node.shape)  # produced but never read (dead branch)
+        return peak

@@ -1,0 +1,693 @@
+"""Layer types: one class each, holding everything about the layer in one place.
+
+A layer class declares its spec fields, computes its output shape from its input shapes
+(PyTorch's rules), and its costs: parameters (biases apart), buffers, multiply-accumulates
+and the extra counts other tools add. Shapes are tuples in PyTorch order: ``(C, H, W)`` for
+feature maps and ``(N,)`` for flat vectors; all counts are per image.
+
+Conventions (docs/conventions.md states them once for the whole project):
+
+* ``macs``: one multiply-accumulate = 1; only convolutions and linear layers have them; bias
+  additions are *not* MACs (they are in ``other_ops``).
+* ``other_ops``: the remaining arithmetic, one per elementwise operation (bias adds, batch-norm
+  scale and shift, activations, pooling compares/adds, residual adds, SE multiplies ...).
+* ``fvcore_extra``: what fvcore's FlopCountAnalysis counts on top of the MACs (batch norm in
+  eval mode: 2 per element with affine, 1 without; adaptive average pooling: 1 per input element).
+* ``params`` includes ``biases`` (the bias vectors of conv and linear layers); batch-norm affine
+  weights count as params; running statistics are ``buffers``.
+
+Adding a layer type = one subclass here + its builder in ``archcalc.torch`` (a test checks both
+registries have the same keys).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, ClassVar
+
+Shape = tuple[int, ...]
+
+
+class LayerError(Exception):
+    """A layer that cannot be built or applied; the message names the offending values."""
+
+
+# --------------------------------------------------------------------------------------------
+# Fields
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: str  # int | pair | padding | bool | number | choice
+    default: Any = None
+    required: bool = False
+    minimum: int = 0
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_int(name: str, v: Any, minimum: int) -> int:
+    if isinstance(v, Fraction) and v.denominator == 1:
+        v = int(v)
+    if not _is_int(v):
+        raise LayerError(f"{name} must be an integer, got {v!r}")
+    if v < minimum:
+        raise LayerError(f"{name} must be >= {minimum}, got {v}")
+    return v
+
+
+def _coerce(name: str, field: Field, v: Any) -> Any:
+    if field.kind == "int":
+        return _check_int(name, v, field.minimum)
+    if field.kind == "pair":
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                raise LayerError(f"{name} must be one integer or a pair [h, w], got {list(v)!r}")
+            return (_check_int(name, v[0], field.minimum), _check_int(name, v[1], field.minimum))
+        n = _check_int(name, v, field.minimum)
+        return (n, n)
+    if field.kind == "padding":
+        if isinstance(v, str):
+            if v not in ("same", "valid"):
+                raise LayerError(f"{name} must be an integer, a pair, 'same' or 'valid', got {v!r}")
+            return v
+        return _coerce(name, Field("pair", minimum=0), v)
+    if field.kind == "bool":
+        if not isinstance(v, bool):
+            raise LayerError(f"{name} must be true or false, got {v!r}")
+        return v
+    if field.kind == "number":
+        if isinstance(v, bool) or not isinstance(v, (int, float, Fraction)):
+            raise LayerError(f"{name} must be a number, got {v!r}")
+        if v < field.minimum:
+            raise LayerError(f"{name} must be >= {field.minimum}, got {v}")
+        return v
+    if field.kind == "choice":
+        if v not in field.choices:
+            raise LayerError(f"{name} must be one of {', '.join(field.choices)}, got {v!r}")
+        return v
+    raise AssertionError(field.kind)
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Per-image costs of one layer application."""
+
+    params: int = 0  # learnable values, biases included
+    biases: int = 0  # bias vectors of conv / linear
+    buffers: int = 0  # non-learnable stored state (batch-norm running mean and variance)
+    macs: int = 0  # multiply-accumulates (conv, linear)
+    other_ops: int = 0  # every other elementwise arithmetic operation
+    fvcore_extra: int = 0  # what fvcore counts beyond MACs
+
+
+@dataclass(frozen=True)
+class Window:
+    """Receptive-field effect of a layer along H and W: effective kernel and stride."""
+
+    kernel: tuple[int, int] = (1, 1)
+    stride: tuple[int, int] = (1, 1)
+
+
+POINTWISE = Window()
+
+
+def numel(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+def fmt_shape(shape: Shape) -> str:
+    """The lecture's notation: H×W×C for feature maps, N for vectors."""
+    if len(shape) == 3:
+        c, h, w = shape
+        return f"{h}x{w}x{c}"
+    return "x".join(str(s) for s in shape)
+
+
+# --------------------------------------------------------------------------------------------
+# Registry
+
+REGISTRY: dict[str, type["Layer"]] = {}
+ALIASES: dict[str, str] = {}
+
+
+def register(cls: type["Layer"]) -> type["Layer"]:
+    for key in (cls.type, *cls.aliases):
+        if key in REGISTRY or key in ALIASES:
+            raise ValueError(f"layer type {key!r} registered twice")
+    REGISTRY[cls.type] = cls
+    for alias in cls.aliases:
+        ALIASES[alias] = cls.type
+    return cls
+
+
+def layer_class(type_name: str) -> type["Layer"] | None:
+    return REGISTRY.get(ALIASES.get(type_name, type_name))
+
+
+class Layer:
+    """Base class. Subclasses set ``type``, ``fields`` and override the shape/cost methods."""
+
+    type: ClassVar[str] = ""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    fields: ClassVar[dict[str, Field]] = {}
+    #: number of inputs: 1, or None for merges taking two or more
+    arity: ClassVar[int | None] = 1
+    #: output shares storage with the (first) input: a view, or an in-place op
+    view: ClassVar[bool] = False
+    summary: ClassVar[str] = ""
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(self.fields)
+        if unknown:
+            name = sorted(unknown)[0]
+            raise LayerError(f"unknown field {name!r} for {self.type} (fields: {', '.join(self.fields) or 'none'})")
+        for name, field in self.fields.items():
+            if name in values and values[name] is not None:
+                value = _coerce(name, field, values[name])
+            elif field.required:
+                raise LayerError(f"{self.type} needs field {name!r}")
+            else:
+                value = None if field.default is None else _coerce(name, field, field.default)
+            setattr(self, name, value)
+        self.validate()
+
+    def validate(self) -> None:
+        """Checks between fields, before any shape is known."""
+
+    def reuses_input(self, inputs: list[Shape], out: Shape) -> bool:
+        """True when the output reuses the (first) input's memory: no new activation tensor."""
+        return self.view or bool(getattr(self, "inplace", False))
+
+    def config(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.fields}
+
+    def describe(self) -> str:
+        """Short configuration text for tables, e.g. ``3x3/2 p1, 64``."""
+        return ""
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        raise NotImplementedError
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost()
+
+    def window(self, inputs: list[Shape]) -> Window:
+        return POINTWISE
+
+
+def _spatial(layer: Layer, shape: Shape) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise LayerError(f"{layer.type} needs a C×H×W input, got {fmt_shape(shape)} (a flat vector)")
+    return shape  # type: ignore[return-value]
+
+
+def _pair_text(p: tuple[int, int]) -> str:
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Convolution and linear
+
+
+def conv_out(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
+    """PyTorch: floor((size + pad_lo + pad_hi - dilation*(kernel-1) - 1) / stride) + 1."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+@register
+class Conv(Layer):
+    type = "conv"
+    aliases = ("conv2d",)
+    summary = "2-D convolution (PyTorch nn.Conv2d)"
+    fields = {
+        "out": Field("int", required=True, minimum=1, doc="number of filters (output channels)"),
+        "kernel": Field("pair", required=True, minimum=1),
+        "stride": Field("pair", 1, minimum=1),
+        "padding": Field("padding", 0),
+        "dilation": Field("pair", 1, minimum=1),
+        "groups": Field("int", 1, minimum=1),
+        "bias": Field("bool", True),
+    }
+
+    def validate(self) -> None:
+        if self.padding == "same" and self.stride != (1, 1):
+            raise LayerError(f"padding 'same' needs stride 1 (PyTorch), got stride {_pair_text(self.stride)}")
+        if self.out % self.groups:
+            raise LayerError(f"out {self.out} is not divisible by groups {self.groups}")
+
+    def pad_totals(self) -> tuple[int, int]:
+        """Total padding (both sides) along H and W."""
+        if self.padding == "valid":
+            return (0, 0)
+        if self.padding == "same":
+            return tuple(d * (k - 1) for k, d in zip(self.kernel, self.dilation))  # type: ignore[return-value]
+        return (2 * self.padding[0], 2 * self.padding[1])
+
+    def effective_kernel(self) -> tuple[int, int]:
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))  # type: ignore[return-value]
+
+    def describe(self) -> str:
+        text = f"{self.kernel[0]}x{self.kernel[1]}/{_pair_text(self.stride)}"
+        if self.padding not in ((0, 0), "valid"):
+            text += f" p{self.padding if isinstance(self.padding, str) else _pair_text(self.padding)}"
+        if self.dilation != (1, 1):
+            text += f" d{_pair_text(self.dilation)}"
+        if self.groups > 1:
+            text += f" g{self.groups}"
+        return f"{text}, {self.out}"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        c, h, w = _spatial(self, inputs[0])
+        if c % self.groups:
+            raise LayerError(f"input channels {c} not divisible by groups {self.groups}")
+        sizes = []
+        for axis, size, k, s, p, d in zip("HW", (h, w), self.kernel, self.stride, self.pad_totals(), self.dilation):
+            span = d * (k - 1) + 1
+            if span > size + p:
+                raise LayerError(
+                    f"kernel {k}{f' (dilated {span})' if d > 1 else ''} larger than padded input {axis}={size + p} "
+                    f"({size} + {p} padding)"
+                )
+            sizes.append(conv_out(size, k, s, p, d))
+        return (self.out, sizes[0], sizes[1])
+
+    def weights(self, cin: int) -> int:
+        return self.out * (cin // self.groups) * self.kernel[0] * self.kernel[1]
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        cin = inputs[0][0]
+        biases = self.out if self.bias else 0
+        positions = out[1] * out[2]
+        macs = positions * self.weights(cin)
+        return Cost(params=self.weights(cin) + biases, biases=biases, macs=macs, other_ops=biases * positions)
+
+    def window(self, inputs: list[Shape]) -> Window:
+        return Window(self.effective_kernel(), self.stride)
+
+
+@register
+class Linear(Layer):
+    type = "linear"
+    aliases = ("fc",)
+    summary = "fully connected layer (nn.Linear) on a flat vector"
+    fields = {"out": Field("int", required=True, minimum=1), "bias": Field("bool", True)}
+
+    def describe(self) -> str:
+        return str(self.out)
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) != 1:
+            raise LayerError(f"linear needs a flat input, got {fmt_shape(inputs[0])}: add a flatten layer before it")
+        return (self.out,)
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        weights = inputs[0][0] * self.out
+        biases = self.out if self.bias else 0
+        return Cost(params=weights + biases, biases=biases, macs=weights, other_ops=biases)
+
+
+# --------------------------------------------------------------------------------------------
+# Pooling
+
+
+def pool_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling_output_shape, including its ceil_mode rule that the last window
+    must start inside the input or its left padding."""
+    span = dilation * (kernel - 1)
+    numerator = size + 2 * pad - span - 1 + (stride - 1 if ceil_mode else 0)
+    out = numerator // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+class _Pool(Layer):
+    fields = {
+        "kernel": Field("pair", required=True, minimum=1),
+        "stride": Field("pair", None, minimum=1, doc="defaults to the kernel size"),
+        "padding": Field("pair", 0),
+        "ceil_mode": Field("bool", False),
+    }
+    has_dilation: ClassVar[bool] = False
+
+    def validate(self) -> None:
+        if self.stride is None:
+            self.stride = self.kernel
+        for k, p in zip(self.kernel, self.padding):
+            if 2 * p > k:
+                raise LayerError(f"padding {p} more than half the kernel {k} (PyTorch forbids it)")
+
+    def _dilation(self) -> tuple[int, int]:
+        return getattr(self, "dilation", (1, 1))
+
+    def describe(self) -> str:
+        text = f"{self.kernel[0]}x{self.kernel[1]}/{_pair_text(self.stride)}"
+        if self.padding != (0, 0):
+            text += f" p{_pair_text(self.padding)}"
+        if self._dilation() != (1, 1):
+            text += f" d{_pair_text(self._dilation())}"
+        return text + (" ceil" if self.ceil_mode else "")
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        c, h, w = _spatial(self, inputs[0])
+        sizes = []
+        for axis, size, k, s, p, d in zip("HW", (h, w), self.kernel, self.stride, self.padding, self._dilation()):
+            n = pool_out(size, k, s, p, d, self.ceil_mode)
+            if n < 1:
+                raise LayerError(f"kernel {k} larger than padded input {axis}={size + 2 * p}")
+            sizes.append(n)
+        return (c, sizes[0], sizes[1])
+
+    def window(self, inputs: list[Shape]) -> Window:
+        d = self._dilation()
+        return Window((d[0] * (self.kernel[0] - 1) + 1, d[1] * (self.kernel[1] - 1) + 1), self.stride)
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        # max pool: k*k - 1 comparisons per output; average pool: k*k - 1 adds and 1 divide.
+        per_output = self.kernel[0] * self.kernel[1] - (1 if self.type == "maxpool" else 0)
+        return Cost(other_ops=numel(out) * per_output)
+
+
+@register
+class MaxPool(_Pool):
+    type = "maxpool"
+    aliases = ("max_pool",)
+    summary = "max pooling (nn.MaxPool2d)"
+    fields = {**_Pool.fields, "dilation": Field("pair", 1, minimum=1)}
+
+
+@register
+class AvgPool(_Pool):
+    type = "avgpool"
+    aliases = ("avg_pool",)
+    summary = "average pooling (nn.AvgPool2d)"
+    fields = {**_Pool.fields, "count_include_pad": Field("bool", True)}
+
+
+def _adaptive_bounds(size: int, out: int) -> tuple[int, int]:
+    """Largest window and smallest step of PyTorch's adaptive pooling along one axis."""
+    kernel = max(-((-(i + 1) * size) // out) - (i * size) // out for i in range(out))
+    return kernel, max(size // out, 1)
+
+
+class _Adaptive(Layer):
+    fields = {"out": Field("pair", 1, minimum=1, doc="output size; 1 = global pooling")}
+
+    def describe(self) -> str:
+        return "global" if self.out == (1, 1) else f"-> {_pair_text(self.out)}"
+
+    def reuses_input(self, inputs: list[Shape], out: Shape) -> bool:
+        # Pooling to the size the map already has is the identity (torchvision's 7x7 pool after
+        # VGG's features at 224): counted as no new tensor, as the lecture's memory column does.
+        # PyTorch itself still copies it; docs/conventions.md says so.
+        return inputs[0] == out
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        c, _, _ = _spatial(self, inputs[0])
+        return (c, self.out[0], self.out[1])
+
+    def window(self, inputs: list[Shape]) -> Window:
+        _, h, w = inputs[0]
+        (kh, sh), (kw, sw) = _adaptive_bounds(h, self.out[0]), _adaptive_bounds(w, self.out[1])
+        return Window((kh, kw), (sh, sw))
+
+
+@register
+class AdaptiveAvgPool(_Adaptive):
+    type = "adaptive_avgpool"
+    aliases = ("global_avgpool", "gap")
+    summary = "adaptive average pooling (nn.AdaptiveAvgPool2d); out: 1 is global average pooling"
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        n = numel(inputs[0])
+        return Cost(other_ops=n, fvcore_extra=n)
+
+
+@register
+class AdaptiveMaxPool(_Adaptive):
+    type = "adaptive_maxpool"
+    summary = "adaptive max pooling (nn.AdaptiveMaxPool2d)"
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(other_ops=numel(inputs[0]))
+
+
+# --------------------------------------------------------------------------------------------
+# Normalisation
+
+
+@register
+class BatchNorm(Layer):
+    type = "batchnorm"
+    aliases = ("bn", "batchnorm2d")
+    summary = "batch normalisation (nn.BatchNorm2d / 1d), inference mode"
+    fields = {"affine": Field("bool", True), "eps": Field("number", Fraction(1, 100000))}
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        c, n = inputs[0][0], numel(inputs[0])
+        return Cost(
+            params=2 * c if self.affine else 0,
+            buffers=2 * c,
+            other_ops=2 * n,
+            fvcore_extra=(2 if self.affine else 1) * n,
+        )
+
+
+@register
+class LocalResponseNorm(Layer):
+    type = "lrn"
+    aliases = ("local_response_norm",)
+    summary = "local response normalisation across channels (nn.LocalResponseNorm), AlexNet's NORM"
+    fields = {
+        "size": Field("int", 5, minimum=1),
+        "alpha": Field("number", Fraction(1, 10000)),
+        "beta": Field("number", Fraction(3, 4)),
+        "k": Field("number", 1),
+    }
+
+    def describe(self) -> str:
+        return f"size {self.size}"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        _spatial(self, inputs[0])
+        return inputs[0]
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        # per element: `size` squares and adds, then scale, power and divide
+        return Cost(other_ops=numel(out) * (2 * self.size + 3))
+
+
+# --------------------------------------------------------------------------------------------
+# Elementwise activations
+
+
+class _Activation(Layer):
+    fields = {"inplace": Field("bool", False)}
+    ops_per_element: ClassVar[int] = 1
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(other_ops=numel(out) * self.ops_per_element)
+
+
+def _activation(name: str, summary: str, inplace: bool, ops: int = 1, aliases: tuple[str, ...] = ()) -> None:
+    cls = type(
+        name.title().replace("_", ""),
+        (_Activation,),
+        {
+            "type": name,
+            "aliases": aliases,
+            "summary": summary,
+            "fields": {"inplace": Field("bool", inplace)},
+            "ops_per_element": ops,
+        },
+    )
+    register(cls)
+
+
+# Default `inplace` follows how torchvision builds its models (nn.ReLU(inplace=True), ...).
+_activation("relu", "ReLU, max(0, x)", True)
+_activation("relu6", "ReLU6, min(max(0, x), 6)", True, 2)
+_activation("leaky_relu", "leaky ReLU", True, 2)
+_activation("elu", "ELU", True, 3)
+_activation("gelu", "GELU", False, 8)
+_activation("sigmoid", "logistic sigmoid", False, 3)
+_activation("tanh", "hyperbolic tangent", False, 3)
+_activation("hardsigmoid", "hard sigmoid, relu6(x+3)/6", False, 3)
+_activation("hardswish", "hard swish, x*relu6(x+3)/6", True, 4, ("hswish",))
+_activation("silu", "SiLU / swish, x*sigmoid(x)", True, 4, ("swish",))
+_activation("mish", "mish, x*tanh(softplus(x))", False, 6)
+
+
+@register
+class Softmax(Layer):
+    type = "softmax"
+    summary = "softmax over channels / classes"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(other_ops=3 * numel(out))  # exp, sum, divide
+
+
+# --------------------------------------------------------------------------------------------
+# Shape-only layers (views)
+
+
+@register
+class Dropout(Layer):
+    type = "dropout"
+    summary = "dropout (identity at inference)"
+    view = True
+    fields = {"p": Field("number", Fraction(1, 2))}
+
+    def validate(self) -> None:
+        if not 0 <= self.p <= 1:
+            raise LayerError(f"p must be between 0 and 1, got {self.p}")
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+
+@register
+class Identity(Layer):
+    type = "identity"
+    summary = "identity (no-op)"
+    view = True
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+
+@register
+class Flatten(Layer):
+    type = "flatten"
+    summary = "flatten C×H×W to a vector (a view)"
+    view = True
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return (numel(inputs[0]),)
+
+    def window(self, inputs: list[Shape]) -> Window:
+        # every output depends on the whole input: a window the size of the map
+        if len(inputs[0]) == 3:
+            _, h, w = inputs[0]
+            return Window((h, w), (h, w))
+        return POINTWISE
+
+
+@register
+class Chunk(Layer):
+    type = "chunk"
+    summary = "one of `chunks` equal channel slices (x.chunk(chunks, dim=1)[index]), a view"
+    view = True
+    fields = {"chunks": Field("int", 2, minimum=1), "index": Field("int", required=True)}
+
+    def validate(self) -> None:
+        if self.index >= self.chunks:
+            raise LayerError(f"index {self.index} out of range for {self.chunks} chunks")
+
+    def describe(self) -> str:
+        return f"{self.index + 1} of {self.chunks}"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        c = inputs[0][0]
+        if c % self.chunks:
+            raise LayerError(f"{c} channels do not split into {self.chunks} equal chunks")
+        return (c // self.chunks, *inputs[0][1:])
+
+
+@register
+class ChannelShuffle(Layer):
+    type = "channel_shuffle"
+    aliases = ("shuffle",)
+    summary = "ShuffleNet channel shuffle (reshape, transpose, copy)"
+    fields = {"groups": Field("int", required=True, minimum=1)}
+
+    def describe(self) -> str:
+        return f"g{self.groups}"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        c = _spatial(self, inputs[0])[0]
+        if c % self.groups:
+            raise LayerError(f"{c} channels not divisible by groups {self.groups}")
+        return inputs[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Merges
+
+
+class _Merge(Layer):
+    arity = None
+    fields = {"inplace": Field("bool", False)}
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(other_ops=numel(out) * (len(inputs) - 1))
+
+
+@register
+class Concat(_Merge):
+    type = "concat"
+    summary = "depth concatenation of branches (torch.cat(dim=1))"
+    fields = {}
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        first = inputs[0]
+        for other in inputs[1:]:
+            if len(other) != len(first) or other[1:] != first[1:]:
+                raise LayerError(
+                    "concat needs the same spatial size on every branch, got "
+                    + ", ".join(fmt_shape(s) for s in inputs)
+                )
+        return (sum(s[0] for s in inputs), *first[1:])
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost()
+
+
+@register
+class Add(_Merge):
+    type = "add"
+    summary = "elementwise sum of branches (residual shortcut)"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if any(s != inputs[0] for s in inputs[1:]):
+            raise LayerError("add needs equal shapes on every branch, got " + ", ".join(fmt_shape(s) for s in inputs))
+        return inputs[0]
+
+
+@register
+class Mul(_Merge):
+    type = "mul"
+    aliases = ("scale",)
+    summary = "elementwise / channel-wise product of branches (squeeze-and-excitation scaling)"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        full = max(inputs, key=numel)
+        for s in inputs:
+            ok = len(s) == len(full) and all(a == b or a == 1 for a, b in zip(s, full))
+            if not ok:
+                raise LayerError("mul needs shapes that broadcast, got " + ", ".join(fmt_shape(x) for x in inputs))
+        return full
+
+
+def type_names() -> list[str]:
+    return sorted(REGISTRY)

@@ -1,0 +1,113 @@
+"""Formatting only: a Report as a text table, markdown, CSV or JSON. No arithmetic here beyond
+turning exact integers into human units."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable
+
+from tabulate import tabulate
+
+from .analysis import Report, Row
+from .layers import fmt_shape
+
+FORMATS = ("text", "markdown", "csv", "json")
+
+CSV_COLUMNS = (
+    "name", "type", "config", "output", "params", "biases", "buffers", "macs", "ops", "other_ops",
+    "activations", "inplace", "receptive_field", "rf_jump",
+)
+
+
+def si(n: int) -> str:
+    """Counts with 4 significant digits: 138357544 -> '138.4M', 15470264320 -> '15.47G'.
+
+    Below 10,000 the exact number is shorter than the rounded one, so it is shown as is."""
+    if n < 10_000:
+        return f"{n:,}"
+    for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if n >= scale * 0.9995:
+            value = n / scale
+            digits = 3 - len(str(int(value))) + 1
+            return f"{value:.{max(digits, 0)}f}{unit}"
+    return str(n)  # pragma: no cover
+
+
+def iec(nbytes: int) -> str:
+    """Bytes in binary units: 60950432 -> '58.1 MiB'."""
+    if nbytes < 1024:
+        return f"{nbytes} B"
+    value = float(nbytes)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+    return f"{value:.1f} PiB"  # pragma: no cover
+
+
+def _visible(report: Report, all_rows: bool) -> Iterable[Row]:
+    return report.rows if all_rows else [r for r in report.rows if not r.trivial]
+
+
+def _table(report: Report, all_rows: bool, exact: bool, fmt: str) -> str:
+    num = (lambda n: f"{n:,}") if exact else si
+    headers = ["layer", "type", "config", "output", "memory", "params", report.count_label, "RF"]
+    body = []
+    for r in _visible(report, all_rows):
+        body.append([
+            r.name,
+            r.type,
+            r.config,
+            fmt_shape(r.output),
+            "in-place" if r.inplace else num(r.activations),
+            num(r.params) if r.params else "",
+            num(r.ops) if r.ops else "",
+            r.receptive_field,
+        ])
+    t = report.totals
+    body.append(["total", "", "", "", num(t.activations), num(t.params), num(t.ops), ""])
+    align = ("left", "left", "left", "right", "right", "right", "right", "right")
+    return tabulate(body, headers=headers, tablefmt=fmt, colalign=align, disable_numparse=True)
+
+
+def totals_lines(report: Report) -> list[str]:
+    t, b = report.totals, report.dtype
+    per = "per image" if report.batch == 1 else f"for a batch of {report.batch}"
+    lines = [
+        f"params        {t.params:,} ({si(t.params)}) = {t.weights:,} weights + {t.biases:,} biases"
+        + (f"; {t.buffers:,} buffer values" if t.buffers else ""),
+        f"param memory  {iec(t.param_bytes)} ({t.param_bytes:,} B, {b})",
+        f"{report.count_label:<13} {t.ops:,} ({si(t.ops)}) {per}",
+    ]
+    if report.count != "macs":
+        lines.append(f"MACs          {t.macs:,} ({si(t.macs)}) {per}")
+    lines += [
+        f"activations   {t.activations:,} values stored ({si(t.activations)}), input included = {iec(t.activation_bytes)} {per}",
+        f"peak live     {iec(t.peak_activation_bytes)} ({t.peak_activation_bytes:,} B) during one forward pass, {per}",
+        f"depth         {t.weighted_layers} weighted layers (conv + linear)",
+    ]
+    return lines
+
+
+def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
+    if fmt == "json":
+        return report.to_json()
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for r in report.rows:
+            d = r.__dict__
+            writer.writerow([fmt_shape(r.output) if c == "output" else d[c] for c in CSV_COLUMNS])
+        return out.getvalue().rstrip("\n")
+    exact = fmt == "markdown"
+    table = _table(report, all_rows, exact, "github" if exact else "simple")
+    c, *hw = report.input
+    volume = fmt_shape(report.input)
+    title = f"{report.name}: {report.meta.get('description', '')}".rstrip(": ")
+    head = [title, f"input {volume}, batch {report.batch}, {report.dtype}; MACs: 1 multiply-add = 1"]
+    if fmt == "markdown":
+        return "\n".join([f"### {title}", "", head[1], "", table, "", *(f"- {line}" for line in totals_lines(report))])
+    hidden = "" if all_rows else "  (in-place activations, dropout and flatten rows hidden: --all-rows shows them)"
+    return "\n".join([*head, "", table, hidden, "", *totals_lines(report)])

@@ -1,0 +1,535 @@
+"""Spec files: YAML -> validated network definition -> compiled :class:`~archcalc.graph.Graph`.
+
+A spec file holds either one network (``name`` + ``layers``) or a family (``networks:``, each
+entry a network that inherits the family's fields). docs/spec-format.md is the reference; in
+short, a ``layers`` list holds items of these forms::
+
+    - relu                                  # a layer with default fields
+    - conv: {out: 4*width, kernel: 3, padding: 1, bias: false, name: conv2}
+    - bottleneck: {width: 64, stride: 2}    # a block defined under `blocks:`
+    - repeat: {times: n - 1, name: layer1, var: i, layers: [...]}
+    - sequential: {name: downsample, layers: [...]}
+    - add: {branches: [[...], []]}          # merge of parallel branches; [] is the identity
+    - concat: {branches: {branch1: [...], branch2: [...]}}
+
+Every field value may be a safe arithmetic expression over the spec's parameters
+(:mod:`archcalc.expr`), and every item may carry ``when: <expression>`` to include it
+conditionally.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import yaml
+
+from .errors import SpecError
+from .expr import ExprError, evaluate
+from .graph import Graph, Node, ReceptiveField
+from .layers import ALIASES, POINTWISE, REGISTRY, Cost, LayerError, Shape, Window, layer_class
+
+try:  # the C loader is several times faster; both are safe loaders
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+#: Top-level keys of a network or family; anything else is a typo and an error.
+NETWORK_KEYS = {"name", "description", "layers", "params", "input", "blocks", "include", "extends"}
+META_KEYS = {
+    "family", "full_name", "paper", "authors", "year", "url", "source", "notes", "differences",
+    "accuracy", "expected", "ilsvrc", "torchvision", "tags", "variant_of",
+}
+FAMILY_KEYS = (NETWORK_KEYS | META_KEYS | {"networks"}) - {"name", "layers", "extends"}
+STRUCTURAL = {"repeat", "sequential"}
+ITEM_COMMON = {"name", "when"}
+
+MAX_NODES = 200_000
+MAX_REPEAT = 10_000
+MAX_DEPTH = 64
+
+
+def _suggest(word: str, options: Any) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --------------------------------------------------------------------------------------------
+# Files and the zoo
+
+
+def specs_dirs() -> list[Path]:
+    """Where built-in specs live: $ARCHCALC_SPECS, the installed package, the source checkout."""
+    here = Path(__file__).resolve().parent
+    dirs = [Path(p) for p in os.environ.get("ARCHCALC_SPECS", "").split(os.pathsep) if p]
+    dirs += [here / "specs", here.parent / "specs"]
+    return [d for d in dirs if d.is_dir()]
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read spec: {exc.__class__.__name__}: {exc}", file=str(path)) from None
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"not valid YAML: {where}{problem}", file=str(path)) from None
+    except RecursionError:
+        raise SpecError("not valid YAML: nested too deeply", file=str(path)) from None
+    if data is None:
+        raise SpecError("empty spec file", file=str(path))
+    if not isinstance(data, dict):
+        raise SpecError(f"a spec must be a YAML mapping, got a {type(data).__name__}", file=str(path))
+    return data
+
+
+@dataclass
+class NetworkDef:
+    """One network as written: raw items plus everything it inherits."""
+
+    name: str
+    file: str
+    layers: list[Any]
+    params: dict[str, Any]
+    input: Any
+    blocks: dict[str, dict[str, Any]]
+    meta: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+def _check_keys(data: Mapping[str, Any], allowed: set[str], file: str, where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            raise SpecError(f"unknown key {key!r}{_suggest(str(key), allowed)}", file=file, layer=where)
+
+
+def _load_blocks(data: Mapping[str, Any], path: Path, seen: tuple[Path, ...]) -> dict[str, dict[str, Any]]:
+    """Blocks of a file, its includes first (so the file's own definitions win)."""
+    blocks: dict[str, dict[str, Any]] = {}
+    includes = data.get("include") or []
+    if isinstance(includes, str):
+        includes = [includes]
+    for inc in includes:
+        target = (path.parent / str(inc)).resolve()
+        if target in seen:
+            raise SpecError(f"include cycle through {inc}", file=str(path))
+        if not target.is_file():
+            raise SpecError(f"included file {inc!r} not found", file=str(path))
+        included = read_yaml(target)
+        blocks.update(_load_blocks(included, target, (*seen, target)))
+    own = data.get("blocks") or {}
+    if not isinstance(own, dict):
+        raise SpecError("blocks must be a mapping of block name -> definition", file=str(path))
+    for name, body in own.items():
+        if layer_class(str(name)) or name in STRUCTURAL:
+            raise SpecError(f"block name {name!r} clashes with a layer type", file=str(path), layer=f"blocks.{name}")
+        if not isinstance(body, dict) or "layers" not in body:
+            raise SpecError("a block needs `layers:` (and optionally `params:`)", file=str(path), layer=f"blocks.{name}")
+        _check_keys(body, {"params", "layers", "description"}, str(path), f"blocks.{name}")
+        blocks[str(name)] = body
+    return blocks
+
+
+def load_file(path: str | Path) -> dict[str, NetworkDef]:
+    """All networks defined in one spec file, by name."""
+    path = Path(path)
+    data = read_yaml(path)
+    file = str(path)
+    blocks = _load_blocks(data, path, (path.resolve(),))
+    if "networks" in data:
+        _check_keys(data, FAMILY_KEYS, file, "")
+        family_params = data.get("params") or {}
+        family_meta = {k: v for k, v in data.items() if k in META_KEYS}
+        entries = data["networks"]
+        if not isinstance(entries, dict) or not entries:
+            raise SpecError("networks must be a non-empty mapping of name -> network", file=file)
+        raw: dict[str, dict[str, Any]] = {}
+        for name, body in entries.items():
+            if not isinstance(body, dict):
+                raise SpecError("a network must be a mapping", file=file, layer=str(name))
+            _check_keys(body, NETWORK_KEYS | META_KEYS, file, str(name))
+            raw[str(name)] = body
+        nets = {}
+        for name in raw:
+            body = _resolve_extends(name, raw, file)
+            nets[name] = NetworkDef(
+                name=name,
+                file=file,
+                layers=body.get("layers"),
+                params={**family_params, **(body.get("params") or {})},
+                input=body.get("input", data.get("input")),
+                blocks=blocks,
+                meta={**family_meta, **{k: v for k, v in body.items() if k in META_KEYS}},
+                description=str(body.get("description") or data.get("description") or ""),
+            )
+    else:
+        _check_keys(data, NETWORK_KEYS | META_KEYS, file, "")
+        name = str(data.get("name") or path.stem)
+        nets = {
+            name: NetworkDef(
+                name=name,
+                file=file,
+                layers=data.get("layers"),
+                params=dict(data.get("params") or {}),
+                input=data.get("input"),
+                blocks=blocks,
+                meta={k: v for k, v in data.items() if k in META_KEYS},
+                description=str(data.get("description") or ""),
+            )
+        }
+    for net in nets.values():
+        if not isinstance(net.layers, list) or not net.layers:
+            raise SpecError("needs a non-empty `layers:` list", file=file, layer=net.name)
+        if net.input is None:
+            raise SpecError("needs `input:` (e.g. 224x224x3, H x W x C)", file=file, layer=net.name)
+        if not isinstance(net.params, dict):
+            raise SpecError("params must be a mapping", file=file, layer=net.name)
+    return nets
+
+
+def _resolve_extends(name: str, raw: dict[str, dict[str, Any]], file: str) -> dict[str, Any]:
+    """A network with `extends: other` takes other's definition and overrides it."""
+    chain = [name]
+    body = raw[name]
+    while "extends" in body:
+        parent = str(body["extends"])
+        if parent not in raw:
+            raise SpecError(f"extends unknown network {parent!r}{_suggest(parent, raw)}", file=file, layer=name)
+        if parent in chain:
+            raise SpecError(f"extends cycle: {' -> '.join([*chain, parent])}", file=file, layer=name)
+        chain.append(parent)
+        merged = {k: v for k, v in raw[parent].items() if k not in ("description",) and k not in META_KEYS}
+        merged.update({k: v for k, v in body.items() if k != "extends"})
+        merged["params"] = {**(raw[parent].get("params") or {}), **(body.get("params") or {})}
+        if "extends" in raw[parent]:
+            merged["extends"] = raw[parent]["extends"]
+        body = merged
+    return body
+
+
+def spec_files() -> Iterator[Path]:
+    seen = set()
+    for d in specs_dirs():
+        for p in sorted(d.glob("*.yaml")):
+            if p.name.startswith("_") or p.name in seen:
+                continue
+            seen.add(p.name)
+            yield p
+
+
+def zoo() -> dict[str, NetworkDef]:
+    """Every built-in network, by name."""
+    nets: dict[str, NetworkDef] = {}
+    for p in spec_files():
+        for name, net in load_file(p).items():
+            if name in nets:
+                raise SpecError(f"network {name!r} defined twice (also in {nets[name].file})", file=str(p))
+            nets[name] = net
+    return nets
+
+
+def find(name_or_path: str) -> NetworkDef:
+    """A built-in network by name, or the network in a spec file (``file.yaml`` or ``file.yaml:name``)."""
+    target, _, member = name_or_path.partition(":") if name_or_path.count(":") == 1 else (name_or_path, "", "")
+    path = Path(target)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise SpecError("no such spec file", file=str(path))
+        nets = load_file(path)
+        if member:
+            if member not in nets:
+                raise SpecError(f"no network {member!r} in this file{_suggest(member, nets)}", file=str(path))
+            return nets[member]
+        if len(nets) > 1:
+            raise SpecError(f"this file defines {len(nets)} networks; pick one as {path}:NAME ({', '.join(nets)})", file=str(path))
+        return next(iter(nets.values()))
+    # Fast path: a file named after the network or its family (vgg16 -> vgg.yaml), then the rest.
+    files = list(spec_files())
+    likely = sorted((p for p in files if name_or_path.startswith(p.stem)), key=lambda p: -len(p.stem))
+    for p in likely + [p for p in files if p not in likely]:
+        nets = load_file(p)
+        if name_or_path in nets:
+            return nets[name_or_path]
+    raise SpecError(f"no built-in network {name_or_path!r}{_suggest(name_or_path, zoo())}; `archcalc list` shows them")
+
+
+# --------------------------------------------------------------------------------------------
+# Input shapes
+
+
+def parse_volume(text: str, env: Mapping[str, Any] | None = None) -> Shape:
+    """``"224x224x3"`` (H×W×C, the lecture's notation) -> ``(3, 224, 224)``; ``"4096"`` -> ``(4096,)``.
+
+    Parts may be parameter expressions when separated by `` x `` or ``×``.
+    """
+    s = str(text).strip().replace("×", "x")
+    parts = s.split(" x ") if " x " in s else s.split("x")
+    if len(parts) not in (1, 3):
+        raise ExprError(f"a volume is HxWxC (e.g. 224x224x3) or a length, got {text!r}")
+    values = []
+    for part in parts:
+        v = evaluate(part.strip(), env or {})
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ExprError(f"volume sizes must be positive integers, got {part.strip()!r} = {v!r} in {text!r}")
+        values.append(v)
+    if len(values) == 1:
+        return (values[0],)
+    h, w, c = values
+    return (c, h, w)
+
+
+def _input_shape(spec_input: Any, env: Mapping[str, Any]) -> Shape:
+    if isinstance(spec_input, Mapping):
+        extra = set(spec_input) - {"height", "width", "channels", "size", "features"}
+        if extra:
+            raise ExprError(f"input keys are height, width, channels (or size, or features), got {sorted(extra)}")
+        if "features" in spec_input:
+            return parse_volume(str(evaluate(spec_input["features"], env)))
+        size = spec_input.get("size")
+        h, w = spec_input.get("height", size), spec_input.get("width", size)
+        c = spec_input.get("channels", 3)
+        values = [evaluate(v, env) for v in (h, w, c)]
+        return parse_volume(" x ".join(str(v) for v in values))
+    return parse_volume(str(spec_input), env)
+
+
+# --------------------------------------------------------------------------------------------
+# Compilation
+
+
+class _Scope:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.counters: dict[str, int] = {}
+        self.used: set[str] = set()
+
+    def path(self, local: str) -> str:
+        return f"{self.prefix}.{local}" if self.prefix else local
+
+    def auto(self, base: str) -> str:
+        n = self.counters.get(base, 0)
+        while True:
+            n += 1
+            if f"{base}{n}" not in self.used:
+                break
+        self.counters[base] = n
+        return f"{base}{n}"
+
+    def claim(self, local: str, file: str) -> str:
+        if local in self.used:
+            raise SpecError(f"duplicate layer name {local!r}", file=file, layer=self.path(local))
+        self.used.add(local)
+        return local
+
+
+class _Builder:
+    def __init__(self, net: NetworkDef, env: dict[str, Any]) -> None:
+        self.net = net
+        self.file = net.file
+        self.global_env = env
+        self.nodes: list[Node] = []
+
+    def error(self, message: str, path: str) -> SpecError:
+        return SpecError(message, file=self.file, layer=path or self.net.name)
+
+    # nodes -------------------------------------------------------------------------------
+    def add(self, path: str, type_name: str, layer: Any, inputs: tuple[int, ...]) -> int:
+        if len(self.nodes) >= MAX_NODES:
+            raise self.error(f"more than {MAX_NODES} layers; is a repeat count absurd?", path)
+        shapes = [self.nodes[i].shape for i in inputs]
+        try:
+            shape = layer.output(shapes)
+            cost = layer.cost(shapes, shape)
+            window = layer.window(shapes) if len(shapes) == 1 and len(shapes[0]) == 3 else POINTWISE
+        except LayerError as exc:
+            raise self.error(str(exc), path) from None
+        rfs = [self.nodes[i].rf for i in inputs]
+        if len(rfs) == 1:
+            rf = _grow(rfs[0], window)
+        else:
+            rf = ReceptiveField(
+                (max(r.size[0] for r in rfs), max(r.size[1] for r in rfs)),
+                (max(r.jump[0] for r in rfs), max(r.jump[1] for r in rfs)),
+            )
+        index = len(self.nodes)
+        storage = self.nodes[inputs[0]].storage if layer.reuses_input(shapes, shape) else index
+        self.nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, storage))
+        return index
+
+    # items -------------------------------------------------------------------------------
+    def sequence(self, items: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...], where: str) -> int:
+        if not isinstance(items, list):
+            raise self.error(f"`layers` must be a list, got {type(items).__name__}", where)
+        for item in items:
+            cur = self.item(item, cur, env, scope, stack)
+        return cur
+
+    def item(self, item: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
+        if isinstance(item, str):
+            kind, body = item.strip(), {}
+        elif isinstance(item, dict) and len(item) == 1:
+            kind, body = next(iter(item.items()))
+            kind = str(kind)
+            body = {} if body is None else body
+            if not isinstance(body, dict):
+                raise self.error(f"fields of {kind!r} must be a mapping, got {body!r}", scope.path(kind))
+        else:
+            raise self.error(
+                f"each layer item is a type name or a one-key mapping `type: {{fields}}`, got {item!r}"[:300],
+                scope.prefix,
+            )
+        if len(stack) > MAX_DEPTH:
+            raise self.error(f"blocks nested more than {MAX_DEPTH} deep", scope.path(kind))
+        explicit = body.get("name")
+        if "when" in body:
+            keep = self.value(body["when"], env, scope.path(str(explicit or kind)), "when")
+            if not keep:
+                return cur
+        fields = {k: v for k, v in body.items() if k not in ITEM_COMMON}
+
+        if kind in STRUCTURAL:
+            return self.structural(kind, fields, explicit, cur, env, scope, stack)
+        if kind in self.net.blocks:
+            return self.block(kind, fields, explicit, cur, env, scope, stack)
+        cls = layer_class(kind)
+        if cls is None:
+            options = [*self.net.blocks, *STRUCTURAL, *REGISTRY, *ALIASES]
+            raise self.error(f"unknown layer type or block {kind!r}{_suggest(kind, options)}", scope.path(kind))
+
+        local = scope.claim(str(explicit), self.file) if explicit else scope.auto(cls.type)
+        path = scope.path(local)
+        inputs: tuple[int, ...] = (cur,)
+        if cls.arity is None:
+            if "branches" not in fields:
+                raise self.error(f"{kind} merges parallel branches: give `branches:`", path)
+            inputs = self.branches(fields.pop("branches"), cur, env, scope, stack, path)
+        values = {k: self.value(v, env, path, k) for k, v in fields.items()}
+        try:
+            layer = cls(**values)
+        except LayerError as exc:
+            raise self.error(str(exc), path) from None
+        return self.add(path, cls.type, layer, inputs)
+
+    def value(self, raw: Any, env: Mapping[str, Any], path: str, fieldname: str) -> Any:
+        try:
+            return evaluate(raw, env)
+        except ExprError as exc:
+            raise self.error(f"{fieldname}: {exc}", path) from None
+        except RecursionError:
+            raise self.error(f"{fieldname}: expression nested too deeply", path) from None
+
+    def branches(self, raw: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...], path: str) -> tuple[int, ...]:
+        if isinstance(raw, dict):
+            named = list(raw.items())
+        elif isinstance(raw, list):
+            named = [(None, b) for b in raw]
+        else:
+            raise self.error("branches must be a list of layer lists, or a mapping name -> layer list", path)
+        if len(named) < 2:
+            raise self.error(f"a merge needs at least 2 branches, got {len(named)}", path)
+        ends = []
+        for name, body in named:
+            if isinstance(body, dict) and "layers" in body and len(body) <= 2:
+                name, body = body.get("name", name), body["layers"]
+            if body is None:
+                body = []
+            if name is None:
+                ends.append(self.sequence(body, cur, env, scope, stack, path))
+            else:
+                sub = _Scope(scope.path(scope.claim(str(name), self.file)))
+                ends.append(self.sequence(body, cur, env, sub, stack, sub.prefix))
+        return tuple(ends)
+
+    def structural(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
+        allowed = {"layers", "times", "var"} if kind == "repeat" else {"layers"}
+        where = scope.path(str(explicit or kind))
+        for k in fields:
+            if k not in allowed:
+                raise self.error(f"unknown field {k!r} for {kind}{_suggest(k, allowed)}", where)
+        if "layers" not in fields:
+            raise self.error(f"{kind} needs `layers:`", where)
+        sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit else scope
+        if kind == "sequential":
+            return self.sequence(fields["layers"], cur, env, sub, stack, where)
+        times = self.value(fields.get("times", 1), env, where, "times")
+        if isinstance(times, bool) or not isinstance(times, int) or times < 0:
+            raise self.error(f"times must be a non-negative integer, got {times!r}", where)
+        if times > MAX_REPEAT:
+            raise self.error(f"times {times} is absurd (limit {MAX_REPEAT})", where)
+        var = fields.get("var")
+        for k in range(times):
+            local_env = {**env, str(var): k} if var else env
+            iteration = _Scope(sub.path(str(k))) if explicit else sub
+            cur = self.sequence(fields["layers"], cur, local_env, iteration, stack, where)
+        return cur
+
+    def block(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
+        where = scope.path(str(explicit or kind))
+        if kind in stack:
+            raise self.error(f"recursive block: {' -> '.join([*stack, kind])}", where)
+        definition = self.net.blocks[kind]
+        declared = definition.get("params") or {}
+        if not isinstance(declared, dict):
+            raise self.error(f"params of block {kind!r} must be a mapping name -> default (null = required)", where)
+        for k in fields:
+            if k not in declared:
+                raise self.error(f"block {kind} has no parameter {k!r}{_suggest(k, declared)}", where)
+        block_env = dict(self.global_env)
+        for k, default in declared.items():
+            if k in fields:
+                block_env[k] = self.value(fields[k], env, where, k)
+            elif default is None:
+                raise self.error(f"block {kind} needs parameter {k!r}", where)
+        for k, default in declared.items():  # defaults may refer to other parameters
+            if k not in fields:
+                block_env[k] = self.value(default, block_env, where, k)
+        sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit else scope
+        return self.sequence(definition["layers"], cur, block_env, sub, (*stack, kind), where)
+
+
+def _grow(rf: ReceptiveField, w: Window) -> ReceptiveField:
+    size = tuple(r + (k - 1) * j for r, k, j in zip(rf.size, w.kernel, rf.jump))
+    jump = tuple(j * s for j, s in zip(rf.jump, w.stride))
+    return ReceptiveField(size, jump)  # type: ignore[arg-type]
+
+
+def resolve_params(net: NetworkDef, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Network parameters, with overrides applied; later parameters may use earlier ones."""
+    env: dict[str, Any] = {}
+    unknown = set(overrides or {}) - set(net.params)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise SpecError(f"no parameter {name!r}{_suggest(name, net.params)} (parameters: {', '.join(net.params) or 'none'})", file=net.file, layer=net.name)
+    for k, v in net.params.items():
+        raw = (overrides or {}).get(k, v)
+        try:
+            env[k] = evaluate(raw, env)
+        except ExprError as exc:
+            raise SpecError(f"params.{k}: {exc}", file=net.file, layer=net.name) from None
+    return env
+
+
+def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str, Any] | None = None) -> Graph:
+    """Compile a network definition to a graph, for an optional input override and parameters."""
+    env = resolve_params(net, params)
+    try:
+        if input is None:
+            shape = _input_shape(net.input, env)
+        elif isinstance(input, tuple):
+            shape = input
+        else:
+            shape = parse_volume(input)
+    except ExprError as exc:
+        raise SpecError(f"input: {exc}", file=net.file, layer=net.name) from None
+    builder = _Builder(net, env)
+    builder.nodes.append(Node(0, "input", "input", None, (), shape, Cost(), ReceptiveField(), 0))
+    builder.sequence(net.layers, 0, env, _Scope(""), (), net.name)
+    meta = {"description": net.description, **net.meta}
+    return Graph(net.name, builder.nodes, source=net.file, meta=meta)

@@ -41,7 +41,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 NETWORK_KEYS = {"name", "description", "layers", "params", "input", "blocks", "include", "extends"}
 META_KEYS = {
     "family", "full_name", "paper", "authors", "year", "url", "source", "notes", "differences",
-    "accuracy", "expected", "ilsvrc", "torchvision", "tags", "variant_of",
+    "accuracy", "expected", "ilsvrc", "torchvision", "reference", "tags", "variant_of",
 }
 FAMILY_KEYS = (NETWORK_KEYS | META_KEYS | {"networks"}) - {"name", "layers", "extends"}
 STRUCTURAL = {"repeat", "sequential"}

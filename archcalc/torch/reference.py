@@ -1,0 +1,134 @@
+"""Measure an instantiated nn.Module the way the reference tools do, and compare with a graph.
+
+Measured: the parameter count torchvision reports (``sum(p.numel() for p in model.parameters())``),
+MACs from ``torch.utils.flop_counter.FlopCounterMode`` (its total / 2: it counts a multiply-add
+as 2 FLOPs), and the output shape of every leaf module in execution order.
+Models run on the ``meta`` device where possible: shapes and counts without arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from ..graph import Graph
+
+#: leaf module class -> archcalc layer type, for the modules whose outputs are compared
+MODULE_TYPES: dict[type[nn.Module], str] = {
+    nn.Conv2d: "conv",
+    nn.Linear: "linear",
+    nn.BatchNorm2d: "batchnorm",
+    nn.BatchNorm1d: "batchnorm",
+    nn.MaxPool2d: "maxpool",
+    nn.AvgPool2d: "avgpool",
+    nn.AdaptiveAvgPool2d: "adaptive_avgpool",
+    nn.AdaptiveMaxPool2d: "adaptive_maxpool",
+    nn.LocalResponseNorm: "lrn",
+}
+COMPARED_TYPES = set(MODULE_TYPES.values())
+
+
+@dataclass
+class Measured:
+    params: int
+    macs: int
+    leaves: list[tuple[str, str, tuple[int, ...]]] = field(default_factory=list)  # (module path, type, shape)
+
+
+def measure(model: nn.Module, input_shape: tuple[int, ...], device: str = "meta") -> Measured:
+    """Count params, FlopCounterMode MACs and leaf output shapes for one image of ``input_shape`` (C, H, W)."""
+    model = model.to(device).eval()
+    leaves: list[tuple[str, str, tuple[int, ...]]] = []
+    handles = []
+    for path, module in model.named_modules():
+        kind = MODULE_TYPES.get(type(module))
+        if kind is None:
+            continue
+
+        def hook(mod: nn.Module, args: Any, out: Any, path: str = path, kind: str = kind) -> None:
+            leaves.append((path, kind, tuple(out.shape[1:])))
+
+        handles.append(module.register_forward_hook(hook))
+    try:
+        x = torch.zeros((1, *input_shape), device=device)
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    params = sum(p.numel() for p in model.parameters())
+    return Measured(params=params, macs=counter.get_total_flops() // 2, leaves=leaves)
+
+
+def compare(graph: Graph, measured: Measured) -> list[str]:
+    """Every disagreement between an analysed graph and a measured model, as readable lines."""
+    from ..analysis import summarize
+
+    report = summarize(graph)
+    problems = []
+    if report.totals.params != measured.params:
+        problems.append(f"params: archcalc {report.totals.params:,} vs torch {measured.params:,}")
+    if report.totals.macs != measured.macs:
+        problems.append(f"MACs: archcalc {report.totals.macs:,} vs FlopCounterMode/2 {measured.macs:,}")
+    ours = [(n.name, n.type, n.shape) for n in graph.nodes if n.type in COMPARED_TYPES]
+    theirs = measured.leaves
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        if a[1] != b[1] or tuple(a[2]) != tuple(b[2]):
+            problems.append(f"leaf #{i}: archcalc {a[0]} {a[1]} {a[2]} vs torch {b[0]} {b[1]} {b[2]}")
+            break
+    if len(ours) != len(theirs):
+        problems.append(f"leaf count: archcalc {len(ours)} vs torch {len(theirs)} ({sorted(COMPARED_TYPES)})")
+    return problems
+
+
+def reference_model(ref: str) -> nn.Module:
+    """Instantiate a reference model, without weights, on the meta device.
+
+    ``ref`` is a torchvision builder name (``resnet50``), ``timm:NAME``, or ``module:callable``
+    (e.g. ``tests.torch_refs.cifar:resnet56``) returning an ``nn.Module``.
+    """
+    import importlib
+
+    with torch.device("meta"):
+        if ref.startswith("timm:"):
+            import timm
+
+            return timm.create_model(ref[5:], pretrained=False)
+        if ":" in ref:
+            module, _, attr = ref.partition(":")
+            return getattr(importlib.import_module(module), attr)()
+        import torchvision
+
+        return torchvision.models.get_model(ref, weights=None)
+
+
+def reference_of(meta: dict[str, Any]) -> str | None:
+    """The reference a spec names: its torchvision builder, else its `reference:`."""
+    return meta.get("torchvision") or meta.get("reference")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m archcalc.torch.reference NAME [REF]`: compare a spec with its reference model."""
+    import sys
+
+    from ..spec import build, find
+
+    args = sys.argv[1:] if argv is None else argv
+    net = find(args[0])
+    ref = args[1] if len(args) > 1 else str(reference_of(net.meta) or args[0])
+    graph = build(net)
+    measured = measure(reference_model(ref), graph.input_shape)
+    problems = compare(graph, measured)
+    print(f"{args[0]} vs {ref}: params {measured.params:,}, MACs {measured.macs:,}")
+    for p in problems:
+        print("  MISMATCH", p)
+    print("  OK: exact match" if not problems else f"  {len(problems)} mismatch(es)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

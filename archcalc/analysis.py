@@ -40,10 +40,11 @@ class Row:
     inplace: bool  # output reuses its input's memory: adds no activation memory
     receptive_field: str
     rf_jump: str
+    executed: bool = True  # False: an auxiliary head that exists but does not run at inference
 
     @property
     def stored_activations(self) -> int:
-        return 0 if self.inplace else self.activations
+        return 0 if self.inplace or not self.executed else self.activations
 
     @property
     def trivial(self) -> bool:
@@ -134,6 +135,7 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
             inplace=n.inplace,
             receptive_field=n.rf.text(),
             rf_jump=str(n.rf.jump[0]) if n.rf.jump[0] == n.rf.jump[1] else f"{n.rf.jump[0]}x{n.rf.jump[1]}",
+            executed=n.executed,
         )
         for n in graph.nodes
     )
@@ -147,15 +149,15 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
         biases=biases,
         weights=params - biases,
         buffers=buffers,
-        macs=sum(r.macs for r in rows),
-        ops=sum(r.ops for r in rows),
-        other_ops=sum(r.other_ops for r in rows),
+        macs=sum(r.macs for r in rows if r.executed),
+        ops=sum(r.ops for r in rows if r.executed),
+        other_ops=sum(r.other_ops for r in rows if r.executed),
         activations=activations,
         activation_bytes=activations * nbytes,
         param_bytes=params * nbytes,
         buffer_bytes=buffers * nbytes,
         peak_activation_bytes=graph.peak_live_values() * batch * nbytes,
-        weighted_layers=sum(1 for r in rows if r.type in WEIGHTED_TYPES),
+        weighted_layers=sum(1 for r in rows if r.type in WEIGHTED_TYPES and r.executed),
     )
     return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
 

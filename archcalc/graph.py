@@ -32,6 +32,8 @@ class Node:
     cost: Cost
     rf: ReceptiveField
     storage: int  # index of the node that owns this output's memory (itself unless in-place / view)
+    executed: bool = True  # False: exists (its parameters count) but does not run at inference
+    output: bool = False  # an extra network output (auxiliary head): kept alive to the end
 
     @property
     def inplace(self) -> bool:
@@ -70,8 +72,11 @@ class Graph:
         allocate nothing) and freed once the last node reading it, or any view of it, has run.
         The network's output is never freed. The input counts from the start.
         """
+        nodes = [n for n in self.nodes if n.executed]
         last_use: dict[int, int] = {}
-        for node in self.nodes:
+        for node in nodes:
+            if node.output:
+                last_use[node.storage] = len(self.nodes)
             for i in node.inputs:
                 owner = self.nodes[i].storage
                 last_use[owner] = max(last_use.get(owner, -1), node.index)
@@ -81,7 +86,7 @@ class Graph:
         for owner, step in last_use.items():
             frees.setdefault(step, []).append(owner)
         live = peak = 0
-        for node in self.nodes:
+        for node in nodes:
             if not node.inplace:
                 live += numel(node.shape)
                 peak = max(peak, live)

@@ -41,10 +41,10 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 NETWORK_KEYS = {"name", "description", "layers", "params", "input", "blocks", "include", "extends"}
 META_KEYS = {
     "family", "full_name", "paper", "authors", "year", "url", "source", "notes", "differences",
-    "accuracy", "expected", "ilsvrc", "torchvision", "reference", "tags", "variant_of",
+    "accuracy", "expected", "ilsvrc", "torchvision", "reference", "tags", "variant_of", "stochastic_depth",
 }
 FAMILY_KEYS = (NETWORK_KEYS | META_KEYS | {"networks"}) - {"name", "layers", "extends"}
-STRUCTURAL = {"repeat", "sequential"}
+STRUCTURAL = {"repeat", "sequential", "side"}
 ITEM_COMMON = {"name", "when"}
 
 MAX_NODES = 200_000
@@ -335,6 +335,7 @@ class _Builder:
         self.file = net.file
         self.global_env = env
         self.nodes: list[Node] = []
+        self.executed = True  # False inside a `side` branch that does not run at inference
 
     def error(self, message: str, path: str) -> SpecError:
         return SpecError(message, file=self.file, layer=path or self.net.name)
@@ -360,7 +361,7 @@ class _Builder:
             )
         index = len(self.nodes)
         storage = self.nodes[inputs[0]].storage if layer.reuses_input(shapes, shape) else index
-        self.nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, storage))
+        self.nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, storage, self.executed))
         return index
 
     # items -------------------------------------------------------------------------------
@@ -448,7 +449,7 @@ class _Builder:
         return tuple(ends)
 
     def structural(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
-        allowed = {"layers", "times", "var"} if kind == "repeat" else {"layers"}
+        allowed = {"repeat": {"layers", "times", "var"}, "side": {"layers", "inference"}}.get(kind, {"layers"})
         where = scope.path(str(explicit or kind))
         for k in fields:
             if k not in allowed:
@@ -458,6 +459,8 @@ class _Builder:
         sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit else scope
         if kind == "sequential":
             return self.sequence(fields["layers"], cur, env, sub, stack, where)
+        if kind == "side":
+            return self.side(fields, cur, env, sub, stack, where)
         times = self.value(fields.get("times", 1), env, where, "times")
         if isinstance(times, bool) or not isinstance(times, int) or times < 0:
             raise self.error(f"times must be a non-negative integer, got {times!r}", where)
@@ -468,6 +471,23 @@ class _Builder:
             local_env = {**env, str(var): k} if var else env
             iteration = _Scope(sub.path(str(k))) if explicit else sub
             cur = self.sequence(fields["layers"], cur, local_env, iteration, stack, where)
+        return cur
+
+    def side(self, fields: dict[str, Any], cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...], where: str) -> int:
+        """A branch off the main path whose end is an extra output (an auxiliary classifier).
+        With `inference: false` its layers exist (parameters count) but do not run at inference,
+        as torchvision's GoogLeNet and Inception v3 heads in eval mode."""
+        inference = self.value(fields.get("inference", True), env, where, "inference")
+        if not isinstance(inference, bool):
+            raise self.error(f"inference must be true or false, got {inference!r}", where)
+        outer, self.executed = self.executed, self.executed and inference
+        try:
+            end = self.sequence(fields["layers"], cur, env, scope, stack, where)
+        finally:
+            self.executed = outer
+        if end != cur:
+            node = self.nodes[end]
+            self.nodes[end] = Node(**{**node.__dict__, "output": True})
         return cur
 
     def block(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:

@@ -60,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, never a traceback
+        print(f"archcalc: internal error: {exc.__class__.__name__}: {exc} (please report this)", file=sys.stderr)
+        return 3
 
 
 def _run(args: argparse.Namespace) -> int:

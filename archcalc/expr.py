@@ -71,6 +71,7 @@ _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
 }
 _MAX_LEN = 500
 _MAX_POW = 64
+_MAX_MAGNITUDE = 10**30  # no size, count or parameter of a real network comes near this
 
 
 class ExprError(Exception):
@@ -78,9 +79,19 @@ class ExprError(Exception):
 
 
 def _normalize(value: Any) -> Any:
-    if isinstance(value, Fraction) and value.denominator == 1:
-        return int(value)
+    if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
+        if abs(value) > _MAX_MAGNITUDE:
+            raise ExprError(f"number too large ({str(value)[:20]}...)")
+        if isinstance(value, Fraction) and value.denominator == 1:
+            return int(value)
     return value
+
+
+def _exact(value: float, text: str) -> Any:
+    """A decimal literal as an exact fraction; inf and nan are errors."""
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ExprError(f"not a finite number: {text}")
+    return _normalize(Fraction(text))
 
 
 def _div(a: Any, b: Any) -> Any:
@@ -110,10 +121,11 @@ def _build(node: ast.AST, text: str) -> Compiled:  # noqa: C901 - one case per n
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or isinstance(value, int):
+            value = _normalize(value)
             return lambda env: value
         if isinstance(value, float):
             # Exact decimal: take the literal's text, not the binary float.
-            exact = _normalize(Fraction(ast.get_source_segment(text.strip(), node) or repr(value)))
+            exact = _exact(value, ast.get_source_segment(text.strip(), node) or repr(value))
             return lambda env: exact
         raise ExprError(f"unsupported constant {value!r} in {text!r}")
     if isinstance(node, ast.Name):
@@ -142,7 +154,9 @@ def _build(node: ast.AST, text: str) -> Compiled:  # noqa: C901 - one case per n
             def power(env: Mapping[str, Any]) -> Any:
                 base, exp = left(env), right(env)
                 if isinstance(exp, (int, Fraction)) and abs(exp) > _MAX_POW:
-                    raise ExprError(f"exponent {exp} too large in {text!r}")
+                    raise ExprError(f"exponent {str(exp)[:20]} too large in {text!r}")
+                if isinstance(exp, Fraction) or (exp < 0 and base == 0):
+                    raise ExprError(f"only whole, non-negative-base powers are allowed in {text!r}")
                 return _normalize(base**exp)
 
             return power
@@ -216,7 +230,9 @@ def evaluate(value: Any, env: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         return [evaluate(v, env) for v in value]
     if isinstance(value, float):
-        return _normalize(Fraction(repr(value)))
+        return _exact(value, repr(value))
+    if isinstance(value, int):
+        return _normalize(value)
     return value
 
 

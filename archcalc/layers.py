@@ -47,6 +47,15 @@ class Field:
     choices: tuple[str, ...] = ()
     doc: str = ""
 
+    def keywords(self) -> tuple[str, ...]:
+        """Words this field takes literally rather than as an expression."""
+        return ("same", "valid") if self.kind == "padding" else self.choices
+
+
+def _show(v: Any) -> str:
+    """A value as the user wrote it: 8/3, not Fraction(8, 3)."""
+    return str(v) if isinstance(v, Fraction) else repr(v)
+
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
@@ -56,7 +65,7 @@ def _check_int(name: str, v: Any, minimum: int) -> int:
     if isinstance(v, Fraction) and v.denominator == 1:
         v = int(v)
     if not _is_int(v):
-        raise LayerError(f"{name} must be an integer, got {v!r}")
+        raise LayerError(f"{name} must be an integer, got {_show(v)}")
     if v < minimum:
         raise LayerError(f"{name} must be >= {minimum}, got {v}")
     return v
@@ -84,9 +93,9 @@ def _coerce(name: str, field: Field, v: Any) -> Any:
         return v
     if field.kind == "number":
         if isinstance(v, bool) or not isinstance(v, (int, float, Fraction)):
-            raise LayerError(f"{name} must be a number, got {v!r}")
+            raise LayerError(f"{name} must be a number, got {_show(v)}")
         if v < field.minimum:
-            raise LayerError(f"{name} must be >= {field.minimum}, got {v}")
+            raise LayerError(f"{name} must be >= {field.minimum}, got {_show(v)}")
         return v
     if field.kind == "choice":
         if v not in field.choices:

@@ -411,7 +411,11 @@ class _Builder:
             if "branches" not in fields:
                 raise self.error(f"{kind} merges parallel branches: give `branches:`", path)
             inputs = self.branches(fields.pop("branches"), cur, env, scope, stack, path)
-        values = {k: self.value(v, env, path, k) for k, v in fields.items()}
+        values = {}
+        for k, v in fields.items():
+            field = cls.fields.get(k)
+            literal = field is not None and isinstance(v, str) and v.strip() in field.keywords()
+            values[k] = v.strip() if literal else self.value(v, env, path, k)
         try:
             layer = cls(**values)
         except LayerError as exc:

@@ -20,6 +20,11 @@ COUNTS: dict[str, tuple[str, Callable[[Node], int]]] = {
     "fvcore": ("fvcore flops", lambda n: n.cost.macs + n.cost.fvcore_extra),
     "torch": ("torch FLOPs", lambda n: 2 * n.cost.macs),
 }
+COUNT_NOTES = {
+    "macs": "MACs: 1 multiply-add = 1, conv and linear",
+    "fvcore": "fvcore flops: MACs + batch norm + adaptive average pooling, as FlopCountAnalysis",
+    "torch": "torch FLOPs: 2 per multiply-add, as torch.utils.flop_counter",
+}
 
 WEIGHTED_TYPES = {"conv", "linear"}
 

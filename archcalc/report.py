@@ -9,7 +9,7 @@ from typing import Iterable
 
 from tabulate import tabulate
 
-from .analysis import Report, Row
+from .analysis import COUNT_NOTES, Report, Row
 from .layers import fmt_shape
 
 FORMATS = ("text", "markdown", "csv", "json")
@@ -103,11 +103,10 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
         return out.getvalue().rstrip("\n")
     exact = fmt == "markdown"
     table = _table(report, all_rows, exact, "github" if exact else "simple")
-    c, *hw = report.input
     volume = fmt_shape(report.input)
     title = f"{report.name}: {report.meta.get('description', '')}".rstrip(": ")
-    head = [title, f"input {volume}, batch {report.batch}, {report.dtype}; MACs: 1 multiply-add = 1"]
+    head = [title, f"input {volume}, batch {report.batch}, {report.dtype}; {COUNT_NOTES[report.count]}"]
     if fmt == "markdown":
         return "\n".join([f"### {title}", "", head[1], "", table, "", *(f"- {line}" for line in totals_lines(report))])
-    hidden = "" if all_rows else "  (in-place activations, dropout and flatten rows hidden: --all-rows shows them)"
-    return "\n".join([*head, "", table, hidden, "", *totals_lines(report)])
+    hidden = [] if all_rows else ["  (in-place activations, dropout and flatten rows hidden: --all-rows shows them)"]
+    return "\n".join([*head, "", table, *hidden, "", *totals_lines(report)])

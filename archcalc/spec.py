@@ -336,6 +336,10 @@ class _Builder:
         self.global_env = env
         self.nodes: list[Node] = []
         self.executed = True  # False inside a `side` branch that does not run at inference
+        # Memos: repeated blocks build the same layer and apply it to the same shapes many
+        # times (ResNet-152 has 50 bottlenecks of 4 kinds). Layers are immutable once built.
+        self._layers: dict[tuple[Any, ...], Any] = {}
+        self._applied: dict[tuple[Any, ...], tuple[Shape, Cost, Window, bool]] = {}
 
     def error(self, message: str, path: str) -> SpecError:
         return SpecError(message, file=self.file, layer=path or self.net.name)
@@ -345,12 +349,17 @@ class _Builder:
         if len(self.nodes) >= MAX_NODES:
             raise self.error(f"more than {MAX_NODES} layers; is a repeat count absurd?", path)
         shapes = [self.nodes[i].shape for i in inputs]
-        try:
-            shape = layer.output(shapes)
-            cost = layer.cost(shapes, shape)
-            window = layer.window(shapes) if len(shapes) == 1 and len(shapes[0]) == 3 else POINTWISE
-        except LayerError as exc:
-            raise self.error(str(exc), path) from None
+        key = (id(layer), *shapes)
+        applied = self._applied.get(key)
+        if applied is None:
+            try:
+                shape = layer.output(shapes)
+                cost = layer.cost(shapes, shape)
+                window = layer.window(shapes) if len(shapes) == 1 and len(shapes[0]) == 3 else POINTWISE
+            except LayerError as exc:
+                raise self.error(str(exc), path) from None
+            applied = self._applied[key] = (shape, cost, window, layer.reuses_input(shapes, shape))
+        shape, cost, window, reuses = applied
         rfs = [self.nodes[i].rf for i in inputs]
         if len(rfs) == 1:
             rf = _grow(rfs[0], window)
@@ -360,7 +369,7 @@ class _Builder:
                 (max(r.jump[0] for r in rfs), max(r.jump[1] for r in rfs)),
             )
         index = len(self.nodes)
-        storage = self.nodes[inputs[0]].storage if layer.reuses_input(shapes, shape) else index
+        storage = self.nodes[inputs[0]].storage if reuses else index
         self.nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, storage, self.executed))
         return index
 
@@ -416,10 +425,18 @@ class _Builder:
             field = cls.fields.get(k)
             literal = field is not None and isinstance(v, str) and v.strip() in field.keywords()
             values[k] = v.strip() if literal else self.value(v, env, path, k)
+        key = (cls, *sorted((k, _hashable(v)) for k, v in values.items()))
         try:
-            layer = cls(**values)
-        except LayerError as exc:
-            raise self.error(str(exc), path) from None
+            layer = self._layers.get(key)
+        except TypeError:  # a value no layer accepts (a mapping, ...): the constructor says why
+            key, layer = None, None
+        if layer is None:
+            try:
+                layer = cls(**values)
+                if key is not None:
+                    self._layers[key] = layer
+            except LayerError as exc:
+                raise self.error(str(exc), path) from None
         return self.add(path, cls.type, layer, inputs)
 
     def value(self, raw: Any, env: Mapping[str, Any], path: str, fieldname: str) -> Any:
@@ -516,6 +533,10 @@ class _Builder:
                 block_env[k] = self.value(default, block_env, where, k)
         sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit else scope
         return self.sequence(definition["layers"], cur, block_env, sub, (*stack, kind), where)
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(_hashable(v) for v in value) if isinstance(value, list) else (type(value), value)
 
 
 def _grow(rf: ReceptiveField, w: Window) -> ReceptiveField:

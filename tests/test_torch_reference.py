@@ -44,6 +44,10 @@ def test_torchvision_weights_metadata(name):
         weights = get_model_weights(ZOO[name].meta["torchvision"]).DEFAULT
     except (ValueError, AttributeError):
         pytest.skip("torchvision has no weights entry for this builder")
-    t = analyze(name).totals
-    assert t.params == weights.meta["num_params"]
+    report = analyze(name)
+    t = report.totals
+    # torchvision's metadata describes the model as loaded with those weights: GoogLeNet's
+    # loader drops the auxiliary heads that get_model(weights=None) builds (inception_v3 keeps them).
+    without_aux = sum(r.params for r in report.rows if r.executed)
+    assert weights.meta["num_params"] in (t.params, without_aux)
     assert round(t.macs / 1e9, 3) == pytest.approx(weights.meta["_ops"], abs=0.0011)

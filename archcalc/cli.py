@@ -43,6 +43,11 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--format", choices=FORMATS, default="text")
     t.add_argument("--all-rows", action="store_true", help="also show rows that change no number (in-place ReLU, dropout, ...)")
 
+    c = sub.add_parser("compare", help="one table comparing networks", description="Compare networks: params, ops, memory, depth, accuracy with its source.")
+    c.add_argument("networks", nargs="+", help="built-in names or spec files")
+    _common(c)
+    c.add_argument("--format", choices=FORMATS, default="text")
+
     sub.add_parser("list", help="built-in networks", description="List the built-in networks.")
     sub.add_parser("layers", help="layer types a spec may use", description="List the layer types a spec may use.")
     return p
@@ -91,5 +96,16 @@ def _run(args: argparse.Namespace) -> int:
             args.network, input=args.input, batch=args.batch, dtype=args.dtype, count=args.count, params=_params(args.param)
         )
         print(render(report, args.format, all_rows=args.all_rows))
+        return 0
+    if args.command == "compare":
+        from .analysis import analyze
+        from .report import render_comparison
+
+        params = _params(args.param)
+        reports = [
+            analyze(n, input=args.input, batch=args.batch, dtype=args.dtype, count=args.count, params=params)
+            for n in args.networks
+        ]
+        print(render_comparison(reports, args.format))
         return 0
     raise AssertionError(args.command)  # pragma: no cover - argparse rejects unknown commands

@@ -90,6 +90,56 @@ def totals_lines(report: Report) -> list[str]:
     return lines
 
 
+def headline_accuracy(meta: dict) -> tuple[str, str, str]:
+    """(top-1, top-5, source) to show for a network: torchvision's own figures where the spec
+    has them, else the first listed; errors are shown as accuracies (100 - error)."""
+    entries = list(meta.get("accuracy") or [])
+    if not entries:
+        return "", "", ""
+    entry = next((e for e in entries if "torchvision" in str(e.get("source", ""))), entries[0])
+
+    def pct(key: str) -> str:
+        if entry.get(key) is not None:
+            return f"{float(entry[key]):.1f}"
+        if entry.get(f"{key}_error") is not None:
+            return f"{100 - float(entry[f'{key}_error']):.1f}"
+        return ""
+
+    return pct("top1"), pct("top5"), str(entry.get("source", ""))
+
+
+def render_comparison(reports: list[Report], fmt: str = "text") -> str:
+    """One row per network: the numbers people compare architectures by."""
+    if fmt == "json":
+        import json
+
+        return json.dumps([{"name": r.name, "totals": r.__dict__["totals"].__dict__,
+                            "accuracy": r.meta.get("accuracy") or []} for r in reports], indent=2)
+    exact = fmt in ("markdown", "csv")
+    num = (lambda n: f"{n:,}") if fmt == "markdown" else (str if fmt == "csv" else si)
+    size = (lambda b: str(b) if fmt == "csv" else f"{b:,}") if exact else iec
+    headers = ["network", "input", "params", reports[0].count_label if reports else "MACs", "activations",
+               "peak", "depth", "top-1 %", "top-5 %", "accuracy source"]
+    body = []
+    for r in reports:
+        t = r.totals
+        top1, top5, source = headline_accuracy(dict(r.meta))
+        body.append([r.name, fmt_shape(r.input), num(t.params), num(t.ops), size(t.activation_bytes),
+                     size(t.peak_activation_bytes), str(t.weighted_layers), top1, top5, source])
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(body)
+        return out.getvalue().rstrip("\n")
+    table = tabulate(body, headers=headers, tablefmt="github" if fmt == "markdown" else "simple",
+                     colalign=("left", "right", "right", "right", "right", "right", "right", "right", "right", "left"),
+                     disable_numparse=True)
+    dtype = reports[0].dtype if reports else "float32"
+    note = f"activations: every stored tensor, input included; peak: most alive at once ({dtype}, per image)"
+    return f"{table}\n\n{note}; depth: conv + linear layers"
+
+
 def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
     if fmt == "json":
         return report.to_json()

@@ -398,8 +398,12 @@ class _Builder:
         if len(stack) > MAX_DEPTH:
             raise self.error(f"blocks nested more than {MAX_DEPTH} deep", scope.path(kind))
         explicit = body.get("name")
+        if explicit is not None:  # `name: 0` is a name (YAML gives an int)
+            if not isinstance(explicit, (str, int)) or isinstance(explicit, bool) or str(explicit).strip() == "" or "." in str(explicit):
+                raise self.error(f"a layer name is a word or a number without dots, got {explicit!r}", scope.path(kind))
+            explicit = str(explicit).strip()
         if "when" in body:
-            keep = self.value(body["when"], env, scope.path(str(explicit or kind)), "when")
+            keep = self.value(body["when"], env, scope.path(explicit if explicit is not None else kind), "when")
             if not keep:
                 return cur
         fields = {k: v for k, v in body.items() if k not in ITEM_COMMON}
@@ -413,7 +417,7 @@ class _Builder:
             options = [*self.net.blocks, *STRUCTURAL, *REGISTRY, *ALIASES]
             raise self.error(f"unknown layer type or block {kind!r}{_suggest(kind, options)}", scope.path(kind))
 
-        local = scope.claim(str(explicit), self.file) if explicit else scope.auto(cls.type)
+        local = scope.claim(str(explicit), self.file) if explicit is not None else scope.auto(cls.type)
         path = scope.path(local)
         inputs: tuple[int, ...] = (cur,)
         if cls.arity is None:
@@ -471,13 +475,13 @@ class _Builder:
 
     def structural(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
         allowed = {"repeat": {"layers", "times", "var"}, "side": {"layers", "inference"}}.get(kind, {"layers"})
-        where = scope.path(str(explicit or kind))
+        where = scope.path(explicit if explicit is not None else kind)
         for k in fields:
             if k not in allowed:
                 raise self.error(f"unknown field {k!r} for {kind}{_suggest(k, allowed)}", where)
         if "layers" not in fields:
             raise self.error(f"{kind} needs `layers:`", where)
-        sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit else scope
+        sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit is not None else scope
         if kind == "sequential":
             return self.sequence(fields["layers"], cur, env, sub, stack, where)
         if kind == "side":
@@ -490,7 +494,7 @@ class _Builder:
         var = fields.get("var")
         for k in range(times):
             local_env = {**env, str(var): k} if var else env
-            iteration = _Scope(sub.path(str(k))) if explicit else sub
+            iteration = _Scope(sub.path(str(k))) if explicit is not None else sub
             cur = self.sequence(fields["layers"], cur, local_env, iteration, stack, where)
         return cur
 
@@ -512,7 +516,7 @@ class _Builder:
         return cur
 
     def block(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
-        where = scope.path(str(explicit or kind))
+        where = scope.path(explicit if explicit is not None else kind)
         if kind in stack:
             raise self.error(f"recursive block: {' -> '.join([*stack, kind])}", where)
         definition = self.net.blocks[kind]
@@ -531,7 +535,7 @@ class _Builder:
         for k, default in declared.items():  # defaults may refer to other parameters
             if k not in fields:
                 block_env[k] = self.value(default, block_env, where, k)
-        sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit else scope
+        sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit is not None else scope
         return self.sequence(definition["layers"], cur, block_env, sub, (*stack, kind), where)
 
 

@@ -144,3 +144,10 @@ def test_errors_carry_layer_path(tmp_path):
         build(find(str(path)))
     assert info.value.layer == "layer3.1.conv2"
     assert str(info.value).startswith(f"{path}: layer3.1.conv2: kernel 99")
+
+
+def test_numeric_names_are_names(tmp_path):
+    path = tmp_path / "n.yaml"
+    path.write_text("name: n\ninput: 8x8x3\nlayers:\n  - sequential: {name: features, layers: [conv: {name: 0, out: 4, kernel: 3}, relu: {name: 1}]}\n")
+    graph = build(find(str(path)))
+    assert [n.name for n in graph.nodes] == ["input", "features.0", "features.1"]

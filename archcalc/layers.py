@@ -444,6 +444,26 @@ class AdaptiveAvgPool(_Adaptive):
 
 
 @register
+class Mean(Layer):
+    type = "mean"
+    summary = "global spatial mean to a flat vector (x.mean((2, 3)) as MnasNet writes it)"
+
+    def describe(self) -> str:
+        return "over H, W"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return (_spatial(self, inputs[0])[0],)
+
+    def window(self, inputs: list[Shape]) -> Window:
+        _, h, w = inputs[0]
+        return Window((h, w), (h, w))
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        # fvcore has no handle for aten::mean: it counts nothing here (unlike adaptive pooling)
+        return Cost(other_ops=numel(inputs[0]))
+
+
+@register
 class AdaptiveMaxPool(_Adaptive):
     type = "adaptive_maxpool"
     summary = "adaptive max pooling (nn.AdaptiveMaxPool2d)"

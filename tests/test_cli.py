@@ -78,3 +78,13 @@ def test_python_dash_m_and_broken_pipe():
     assert out.returncode == 0 and "15,470,264,320" in out.stdout
     proc = subprocess.run(f"{sys.executable} -m archcalc table vgg16 --all-rows | head -1", shell=True, capture_output=True, text=True)
     assert "Traceback" not in proc.stderr
+
+
+def test_compare(capsys):
+    assert main(["compare", "alexnet", "vgg16", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["network"] for r in rows] == ["alexnet", "vgg16"]
+    vgg = rows[1]
+    assert int(vgg["params"]) == 138_357_544 and int(vgg["MACs"]) == 15_470_264_320
+    assert int(vgg["depth"]) == 16 and vgg["top-1 %"] == "71.6"  # torchvision's 71.592
+    assert "torchvision" in vgg["accuracy source"]

@@ -154,7 +154,8 @@ def load_file(path: str | Path) -> dict[str, NetworkDef]:
         for name, body in entries.items():
             if not isinstance(body, dict):
                 raise SpecError("a network must be a mapping", file=file, layer=str(name))
-            _check_keys(body, NETWORK_KEYS | META_KEYS, file, str(name))
+            # blocks and includes belong to the family: they are shared by every network in it
+            _check_keys(body, (NETWORK_KEYS - {"blocks", "include"}) | META_KEYS, file, str(name))
             raw[str(name)] = body
         nets = {}
         for name in raw:
@@ -364,9 +365,13 @@ class _Builder:
         if len(rfs) == 1:
             rf = _grow(rfs[0], window)
         else:
+            # A merge sees the widest field of its inputs. Its stride is that of the inputs at
+            # its own resolution: a broadcast SE gate (C x 1 x 1) widens the field to the whole
+            # map but does not make the output coarser.
+            full = [r for i, r in zip(inputs, rfs) if self.nodes[i].shape[1:] == shape[1:]] or rfs
             rf = ReceptiveField(
                 (max(r.size[0] for r in rfs), max(r.size[1] for r in rfs)),
-                (max(r.jump[0] for r in rfs), max(r.jump[1] for r in rfs)),
+                (max(r.jump[0] for r in full), max(r.jump[1] for r in full)),
             )
         index = len(self.nodes)
         storage = self.nodes[inputs[0]].storage if reuses else index

@@ -151,3 +151,10 @@ def test_numeric_names_are_names(tmp_path):
     path.write_text("name: n\ninput: 8x8x3\nlayers:\n  - sequential: {name: features, layers: [conv: {name: 0, out: 4, kernel: 3}, relu: {name: 1}]}\n")
     graph = build(find(str(path)))
     assert [n.name for n in graph.nodes] == ["input", "features.0", "features.1"]
+
+
+def test_blocks_inside_a_family_member_are_rejected(tmp_path, capsys):
+    path = tmp_path / "fam.yaml"
+    path.write_text("input: 8x8x3\nnetworks:\n  a:\n    blocks: {u: {layers: [relu]}}\n    layers: [u]\n")
+    assert main(["table", f"{path}:a"]) == 2
+    assert "unknown key 'blocks'" in capsys.readouterr().err

@@ -119,3 +119,18 @@ def test_three_3x3_convs_see_7x7():
     stack_weights = sum(n.cost.params - n.cost.biases for n in g.nodes)
     assert stack_weights == 3 * (3**2 * 8**2)
     assert sum(n.cost.params - n.cost.biases for n in one.nodes) == 7**2 * 8**2
+
+
+def test_se_gate_widens_field_but_keeps_stride():
+    """After a squeeze-and-excitation multiply every output depends on the whole map (the gate
+    pools globally), but the map keeps its resolution: stride stays that of the main path."""
+    from archcalc.spec import NetworkDef, build
+
+    gate = [{"adaptive_avgpool": {}}, {"conv": {"out": 8, "kernel": 1}}, "sigmoid"]
+    layers = [{"conv": {"out": 8, "kernel": 3, "stride": 2, "padding": 1}}, {"mul": {"branches": [[], gate]}},
+              {"conv": {"out": 8, "kernel": 3, "padding": 1}}]
+    g = build(NetworkDef("se", "<test>", layers, {}, "32x32x8", {}))
+    mul, last = g.nodes[-2], g.nodes[-1]
+    assert mul.rf.jump == (2, 2)
+    assert mul.rf.size == (3 + (16 - 1) * 2,) * 2  # conv field + the whole 16x16 map at stride 2
+    assert last.rf.size == (mul.rf.size[0] + 2 * 2,) * 2

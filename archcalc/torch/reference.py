@@ -46,7 +46,8 @@ def measure(model: nn.Module, input_shape: tuple[int, ...], device: str = "meta"
     leaves: list[tuple[str, str, tuple[int, ...]]] = []
     handles = []
     for path, module in model.named_modules():
-        kind = MODULE_TYPES.get(type(module))
+        # along the class hierarchy: timm's BatchNormAct2d is an nn.BatchNorm2d
+        kind = next((MODULE_TYPES[c] for c in type(module).__mro__ if c in MODULE_TYPES), None)
         if kind is None:
             continue
 

@@ -71,7 +71,7 @@ class Totals:
     param_bytes: int
     buffer_bytes: int
     peak_activation_bytes: int
-    weighted_layers: int  # conv + linear layers: the papers' "depth"
+    weighted_layers: int  # conv + linear layers on the longest path: the papers' "depth"
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
         param_bytes=params * nbytes,
         buffer_bytes=buffers * nbytes,
         peak_activation_bytes=graph.peak_live_values() * batch * nbytes,
-        weighted_layers=sum(1 for r in rows if r.type in WEIGHTED_TYPES and r.executed),
+        weighted_layers=graph.depth(WEIGHTED_TYPES),
     )
     return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
 

@@ -65,6 +65,15 @@ class Graph:
     def output(self) -> Node:
         return self.nodes[-1]
 
+    def depth(self, weighted: set[str]) -> int:
+        """The papers' depth: most weighted layers on any path from the input to the output
+        (GoogLeNet 22, ResNet-152 152, DenseNet-121 121). Heads that do not run are skipped."""
+        longest: list[int] = []
+        for node in self.nodes:
+            below = max((longest[i] for i in node.inputs), default=0)
+            longest.append(below + (1 if node.type in weighted and node.executed else 0))
+        return longest[-1]
+
     def peak_live_values(self) -> int:
         """Largest number of activation values alive at once during one inference pass.
 

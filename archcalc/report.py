@@ -85,7 +85,7 @@ def totals_lines(report: Report) -> list[str]:
     lines += [
         f"activations   {t.activations:,} values stored ({si(t.activations)}), input included = {iec(t.activation_bytes)} {per}",
         f"peak live     {iec(t.peak_activation_bytes)} ({t.peak_activation_bytes:,} B) during one forward pass, {per}",
-        f"depth         {t.weighted_layers} weighted layers (conv + linear)",
+        f"depth         {t.weighted_layers} weighted layers (conv + linear) on the longest path",
     ]
     return lines
 
@@ -137,7 +137,7 @@ def render_comparison(reports: list[Report], fmt: str = "text") -> str:
                      disable_numparse=True)
     dtype = reports[0].dtype if reports else "float32"
     note = f"activations: every stored tensor, input included; peak: most alive at once ({dtype}, per image)"
-    return f"{table}\n\n{note}; depth: conv + linear layers"
+    return f"{table}\n\n{note}; depth: conv + linear layers on the longest path"
 
 
 def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:

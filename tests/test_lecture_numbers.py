@@ -134,3 +134,16 @@ def test_se_gate_widens_field_but_keeps_stride():
     assert mul.rf.jump == (2, 2)
     assert mul.rf.size == (3 + (16 - 1) * 2,) * 2  # conv field + the whole 16x16 map at stride 2
     assert last.rf.size == (mul.rf.size[0] + 2 * 2,) * 2
+
+
+@pytest.mark.parametrize(
+    "name, depth",
+    # the depth each network is named or described by in its paper / the lectures
+    [("vgg16", 16), ("vgg19", 19), ("alexnet_lecture", 8), ("googlenet", 22), ("googlenet_paper", 22),
+     ("resnet18", 18), ("resnet50", 50), ("resnet152", 152), ("resnet110_cifar", 110), ("plain56_cifar", 56),
+     ("densenet121", 121), ("densenet201", 201), ("preact_resnet164_cifar", 164)],
+    # not wrn28_10_cifar: WRN's name counts its three 1x1 shortcut convs too (6N + 4 = 28); the
+    # longest path holds 26 weighted layers
+)
+def test_depth_is_longest_weighted_path(name, depth):
+    assert archcalc.analyze(name).totals.weighted_layers == depth

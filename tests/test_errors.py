@@ -158,3 +158,13 @@ def test_blocks_inside_a_family_member_are_rejected(tmp_path, capsys):
     path.write_text("input: 8x8x3\nnetworks:\n  a:\n    blocks: {u: {layers: [relu]}}\n    layers: [u]\n")
     assert main(["table", f"{path}:a"]) == 2
     assert "unknown key 'blocks'" in capsys.readouterr().err
+
+
+def test_include_blocks_across_files(tmp_path):
+    (tmp_path / "_lib.yaml").write_text("blocks:\n  unit:\n    params: {c: null}\n    layers: [conv: {out: c, kernel: 1}, relu]\n")
+    (tmp_path / "net.yaml").write_text("name: n\ninput: 4x4x3\ninclude: [_lib.yaml]\nlayers: [unit: {c: 5}]\n")
+    graph = build(find(str(tmp_path / "net.yaml")))
+    assert graph.nodes[-1].shape == (5, 4, 4)
+    (tmp_path / "loop.yaml").write_text("name: l\ninput: 4x4x3\ninclude: [loop.yaml]\nlayers: [relu]\n")
+    with pytest.raises(SpecError, match="include cycle"):
+        build(find(str(tmp_path / "loop.yaml")))

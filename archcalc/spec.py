@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -45,7 +46,7 @@ META_KEYS = {
 }
 FAMILY_KEYS = (NETWORK_KEYS | META_KEYS | {"networks"}) - {"name", "layers", "extends"}
 STRUCTURAL = {"repeat", "sequential", "side"}
-ITEM_COMMON = {"name", "when"}
+ITEM_COMMON = {"name", "when", "from"}
 
 MAX_NODES = 200_000
 MAX_REPEAT = 10_000
@@ -305,6 +306,17 @@ def _input_shape(spec_input: Any, env: Mapping[str, Any]) -> Shape:
 # Compilation
 
 
+@dataclass(frozen=True)
+class TensorRef:
+    """A block parameter that names an earlier tensor (`prev: "@cell_3"`), resolved at the call."""
+
+    index: int
+    path: str
+
+
+_INTERPOLATE = re.compile(r"\{([^{}]*)\}")
+
+
 class _Scope:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
@@ -341,6 +353,8 @@ class _Builder:
         # times (ResNet-152 has 50 bottlenecks of 4 kinds). Layers are immutable once built.
         self._layers: dict[tuple[Any, ...], Any] = {}
         self._applied: dict[tuple[Any, ...], tuple[Shape, Cost, Window, bool]] = {}
+        # every layer path and every named scope -> the node holding its output, for `from:`
+        self.paths: dict[str, int] = {"input": 0}
 
     def error(self, message: str, path: str) -> SpecError:
         return SpecError(message, file=self.file, layer=path or self.net.name)
@@ -376,7 +390,36 @@ class _Builder:
         index = len(self.nodes)
         storage = self.nodes[inputs[0]].storage if reuses else index
         self.nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, storage, self.executed))
+        self.paths[path] = index
         return index
+
+    def scoped(self, items: Any, cur: int, env: Mapping[str, Any], sub: _Scope, stack: tuple[str, ...], where: str) -> int:
+        """A named scope's layers; the scope's path then names its output tensor."""
+        end = self.sequence(items, cur, env, sub, stack, where)
+        if sub.prefix:
+            self.paths[sub.prefix] = end
+        return end
+
+    def resolve(self, ref: Any, env: Mapping[str, Any], scope: _Scope, where: str) -> int:
+        """The node an item's `from:` (or a merge's `inputs:` entry) names.
+
+        A path may interpolate expressions (`cells.{i - 1}`), may start with `@`, and is looked
+        up from the current scope outwards (`conv_1x1` inside `cell_3` is `cell_3.conv_1x1`).
+        A block parameter holding a tensor reference may be named directly (`from: prev`)."""
+        if isinstance(ref, str) and isinstance(env.get(ref.strip()), TensorRef):
+            return env[ref.strip()].index
+        if not isinstance(ref, str) or not ref.strip():
+            raise self.error(f"from: needs a layer path, got {ref!r}", where)
+        try:
+            text = _INTERPOLATE.sub(lambda m: str(evaluate(m.group(1), env)), ref.strip()).lstrip("@")
+        except ExprError as exc:
+            raise self.error(f"from: {exc}", where) from None
+        parts = scope.prefix.split(".") if scope.prefix else []
+        for depth in range(len(parts), -1, -1):
+            candidate = ".".join([*parts[:depth], text])
+            if candidate in self.paths:
+                return self.paths[candidate]
+        raise self.error(f"from: no earlier layer or scope {text!r}{_suggest(text, self.paths)}", where)
 
     # items -------------------------------------------------------------------------------
     def sequence(self, items: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...], where: str) -> int:
@@ -412,6 +455,8 @@ class _Builder:
             if not keep:
                 return cur
         fields = {k: v for k, v in body.items() if k not in ITEM_COMMON}
+        if "from" in body:
+            cur = self.resolve(body["from"], env, scope, scope.path(explicit if explicit is not None else kind))
 
         if kind in STRUCTURAL:
             return self.structural(kind, fields, explicit, cur, env, scope, stack)
@@ -426,9 +471,15 @@ class _Builder:
         path = scope.path(local)
         inputs: tuple[int, ...] = (cur,)
         if cls.arity is None:
-            if "branches" not in fields:
-                raise self.error(f"{kind} merges parallel branches: give `branches:`", path)
-            inputs = self.branches(fields.pop("branches"), cur, env, scope, stack, path)
+            if ("branches" in fields) == ("inputs" in fields):
+                raise self.error(f"{kind} merges tensors: give `branches:` (parallel paths) or `inputs:` (earlier layers)", path)
+            if "inputs" in fields:
+                refs = fields.pop("inputs")
+                if not isinstance(refs, list) or len(refs) < 2:
+                    raise self.error(f"inputs must be a list of at least 2 layer paths, got {refs!r}", path)
+                inputs = tuple(self.resolve(r, env, scope, path) for r in refs)
+            else:
+                inputs = self.branches(fields.pop("branches"), cur, env, scope, stack, path)
         values = {}
         for k, v in fields.items():
             field = cls.fields.get(k)
@@ -475,7 +526,7 @@ class _Builder:
                 ends.append(self.sequence(body, cur, env, scope, stack, path))
             else:
                 sub = _Scope(scope.path(scope.claim(str(name), self.file)))
-                ends.append(self.sequence(body, cur, env, sub, stack, sub.prefix))
+                ends.append(self.scoped(body, cur, env, sub, stack, sub.prefix))
         return tuple(ends)
 
     def structural(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
@@ -488,7 +539,7 @@ class _Builder:
             raise self.error(f"{kind} needs `layers:`", where)
         sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit is not None else scope
         if kind == "sequential":
-            return self.sequence(fields["layers"], cur, env, sub, stack, where)
+            return self.scoped(fields["layers"], cur, env, sub, stack, where)
         if kind == "side":
             return self.side(fields, cur, env, sub, stack, where)
         times = self.value(fields.get("times", 1), env, where, "times")
@@ -500,7 +551,9 @@ class _Builder:
         for k in range(times):
             local_env = {**env, str(var): k} if var else env
             iteration = _Scope(sub.path(str(k))) if explicit is not None else sub
-            cur = self.sequence(fields["layers"], cur, local_env, iteration, stack, where)
+            cur = self.scoped(fields["layers"], cur, local_env, iteration, stack, where)
+        if explicit is not None:
+            self.paths[sub.prefix] = cur
         return cur
 
     def side(self, fields: dict[str, Any], cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...], where: str) -> int:
@@ -533,7 +586,10 @@ class _Builder:
                 raise self.error(f"block {kind} has no parameter {k!r}{_suggest(k, declared)}", where)
         block_env = dict(self.global_env)
         for k, default in declared.items():
-            if k in fields:
+            if k in fields and isinstance(fields[k], str) and fields[k].strip().startswith("@"):
+                index = self.resolve(fields[k], env, scope, where)
+                block_env[k] = TensorRef(index, self.nodes[index].name)
+            elif k in fields:
                 block_env[k] = self.value(fields[k], env, where, k)
             elif default is None:
                 raise self.error(f"block {kind} needs parameter {k!r}", where)
@@ -541,7 +597,7 @@ class _Builder:
             if k not in fields:
                 block_env[k] = self.value(default, block_env, where, k)
         sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit is not None else scope
-        return self.sequence(definition["layers"], cur, block_env, sub, (*stack, kind), where)
+        return self.scoped(definition["layers"], cur, block_env, sub, (*stack, kind), where)
 
 
 def _hashable(value: Any) -> Any:

@@ -1,0 +1,80 @@
+"""Multi-input cells (NASNet-style): `from:`, merge `inputs:` and "@path" block parameters."""
+
+import textwrap
+
+import pytest
+
+from archcalc.errors import SpecError
+from archcalc.spec import build, find
+
+CELLS = textwrap.dedent("""
+    name: cells
+    input: 8x8x4
+    blocks:
+      cell:                          # reads the current tensor and an earlier one
+        params: {prev: null, width: 4}
+        layers:
+          - conv: {name: left, out: width, kernel: 1}
+          - conv: {name: right, from: prev, out: width, kernel: 1}
+          - add: {name: sum, inputs: [left, right]}
+    layers:
+      - conv: {name: stem, out: 4, kernel: 3, padding: 1}
+      - cell: {name: c0, prev: "@input"}
+      - cell: {name: c1, prev: "@stem"}
+      - repeat:
+          name: more
+          times: 2
+          var: i
+          layers: [cell: {prev: "@c{i}"}]
+      - concat: {name: out, inputs: [c1, more.0, "@more.1"]}
+""")
+
+
+@pytest.fixture
+def graph(tmp_path):
+    path = tmp_path / "cells.yaml"
+    path.write_text(CELLS)
+    return build(find(str(path)))
+
+
+def test_from_and_inputs_wire_the_graph(graph):
+    by_name = {n.name: n for n in graph.nodes}
+    assert by_name["c0.right"].inputs == (by_name["input"].index,)
+    assert by_name["c1.right"].inputs == (by_name["stem"].index,)
+    assert by_name["c1.left"].inputs == (by_name["c0.sum"].index,)
+    assert by_name["c1.sum"].inputs == (by_name["c1.left"].index, by_name["c1.right"].index)
+    # repeat iterations name their scopes more.0, more.1; "@c{i}" interpolates the index
+    assert by_name["more.0.right"].inputs == (by_name["c0.sum"].index,)
+    assert by_name["more.1.right"].inputs == (by_name["c1.sum"].index,)
+    assert by_name["out"].shape == (12, 8, 8)
+
+
+def test_liveness_keeps_referenced_tensors(graph):
+    # Every tensor here is 4x8x8 = 256 values (the concat 768). Walking the schedule by hand:
+    # the stem stays alive until c1.right reads it, c0.sum until more.0.right, c1.sum until the
+    # final concat. Four live tensors (1024) at several steps; the peak is at the concat:
+    # c1.sum + more.0.sum + more.1.sum + out (768) = 1536.
+    assert graph.peak_live_values() == 3 * 256 + 768
+
+
+def test_unknown_reference(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(CELLS.replace('prev: "@stem"', 'prev: "@stme"'))
+    with pytest.raises(SpecError) as info:
+        build(find(str(path)))
+    assert "no earlier layer or scope 'stme'" in str(info.value) and "did you mean 'stem'" in str(info.value)
+    assert info.value.layer == "c1"
+
+
+def test_forward_reference_is_an_error(tmp_path):
+    path = tmp_path / "fwd.yaml"
+    path.write_text("name: f\ninput: 4x4x2\nlayers:\n  - relu: {from: later}\n  - conv: {name: later, out: 2, kernel: 1}\n")
+    with pytest.raises(SpecError, match="no earlier layer or scope 'later'"):
+        build(find(str(path)))
+
+
+def test_merge_needs_exactly_one_of_branches_or_inputs(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("name: m\ninput: 4x4x2\nlayers:\n  - conv: {name: a, out: 2, kernel: 1}\n  - add: {inputs: [a, input], branches: [[], []]}\n")
+    with pytest.raises(SpecError, match="give `branches:`"):
+        build(find(str(path)))

@@ -48,6 +48,17 @@ def parser() -> argparse.ArgumentParser:
     _common(c)
     c.add_argument("--format", choices=FORMATS, default="text")
 
+    k = sub.add_parser("check", help="cross-check against PyTorch (needs archcalc[torch])",
+                       description="Build the model, run it, and compare every layer with PyTorch's measurements "
+                                   "(FlopCounterMode, fvcore) and, where the spec names one, the reference model. "
+                                   "Exit 1 on any mismatch.")
+    k.add_argument("network", help="built-in name or spec file")
+    k.add_argument("--input", metavar="HxWxC", help="input volume (overrides the spec's)")
+    k.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    k.add_argument("--no-fvcore", action="store_true", help="skip fvcore (runs on the meta device: faster, no arithmetic)")
+    k.add_argument("--no-reference", action="store_true", help="do not instantiate the spec's reference model")
+    k.add_argument("--format", choices=("text", "json"), default="text")
+
     sub.add_parser("list", help="built-in networks", description="List the built-in networks.")
     sub.add_parser("layers", help="layer types a spec may use", description="List the layer types a spec may use.")
     return p
@@ -97,6 +108,17 @@ def _run(args: argparse.Namespace) -> int:
         )
         print(render(report, args.format, all_rows=args.all_rows))
         return 0
+    if args.command == "check":
+        try:
+            from .torch.check import check, render_check
+        except ImportError as exc:
+            raise SpecError(f"check needs torch, torchvision and fvcore: pip install 'archcalc[torch]' ({exc})") from None
+        from .spec import build, find
+
+        graph = build(find(args.network), input=args.input, params=_params(args.param))
+        result = check(graph, use_fvcore=not args.no_fvcore, use_reference=not args.no_reference)
+        print(render_check(result, args.format))
+        return 0 if result.ok else 1
     if args.command == "compare":
         from .analysis import analyze
         from .report import render_comparison

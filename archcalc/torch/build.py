@@ -1,0 +1,226 @@
+"""Build a runnable nn.Module from an archcalc graph: one builder per layer type.
+
+Every layer type of the engine (archcalc.layers.REGISTRY) has a builder here; a test asserts
+the two registries have the same keys. The module runs the graph's nodes in order, keeping each
+tensor until its last reader, so any spec — branches, merges, references — becomes a model.
+Ops run out of place (counts do not depend on it, and a generic executor cannot prove an
+in-place op safe). Auxiliary heads that do not run at inference are built (their parameters
+count) but skipped in forward, as torchvision does in eval mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from ..graph import Graph, Node
+from ..layers import Layer, Shape
+
+Builder = Callable[[Layer, list[Shape]], nn.Module]
+BUILDERS: dict[str, Builder] = {}
+
+
+def builder(*types: str) -> Callable[[Builder], Builder]:
+    def register(fn: Builder) -> Builder:
+        for t in types:
+            if t in BUILDERS:
+                raise ValueError(f"builder for {t!r} registered twice")
+            BUILDERS[t] = fn
+        return fn
+
+    return register
+
+
+class Fn(nn.Module):
+    """A parameter-free functional op as a module (so hooks and names work)."""
+
+    def __init__(self, fn: Callable[..., torch.Tensor], text: str) -> None:
+        super().__init__()
+        self.fn, self.text = fn, text
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return self.fn(*xs)
+
+    def extra_repr(self) -> str:
+        return self.text
+
+
+def _padding(layer: Any) -> Any:
+    return layer.padding if isinstance(layer.padding, str) else tuple(layer.padding)
+
+
+@builder("conv")
+def _conv(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.Conv2d(shapes[0][0], layer.out, layer.kernel, layer.stride, _padding(layer), layer.dilation, layer.groups, layer.bias)
+
+
+@builder("linear")
+def _linear(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.Linear(shapes[0][0], layer.out, layer.bias)
+
+
+@builder("maxpool")
+def _maxpool(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.MaxPool2d(layer.kernel, layer.stride, layer.padding, layer.dilation, ceil_mode=layer.ceil_mode)
+
+
+@builder("avgpool")
+def _avgpool(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.AvgPool2d(layer.kernel, layer.stride, layer.padding, layer.ceil_mode, layer.count_include_pad)
+
+
+@builder("adaptive_avgpool")
+def _adaptive_avg(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.AdaptiveAvgPool2d(layer.out)
+
+
+@builder("adaptive_maxpool")
+def _adaptive_max(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.AdaptiveMaxPool2d(layer.out)
+
+
+@builder("mean")
+def _mean(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return Fn(lambda x: x.mean((2, 3)), "x.mean((2, 3))")
+
+
+@builder("batchnorm")
+def _bn(layer: Any, shapes: list[Shape]) -> nn.Module:
+    cls = nn.BatchNorm2d if len(shapes[0]) == 3 else nn.BatchNorm1d
+    return cls(shapes[0][0], eps=float(layer.eps), affine=layer.affine)
+
+
+@builder("lrn")
+def _lrn(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.LocalResponseNorm(layer.size, float(layer.alpha), float(layer.beta), float(layer.k))
+
+
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "relu": nn.ReLU,
+    "relu6": nn.ReLU6,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "hardsigmoid": nn.Hardsigmoid,
+    "hardswish": nn.Hardswish,
+    "silu": nn.SiLU,
+    "mish": nn.Mish,
+}
+for _name, _cls in _ACTIVATIONS.items():
+    builder(_name)(lambda layer, shapes, _cls=_cls: _cls())
+
+
+@builder("softmax")
+def _softmax(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.Softmax(dim=1)
+
+
+@builder("dropout")
+def _dropout(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.Dropout(float(layer.p))
+
+
+@builder("identity")
+def _identity(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.Identity()
+
+
+@builder("flatten")
+def _flatten(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.Flatten()
+
+
+@builder("chunk")
+def _chunk(layer: Any, shapes: list[Shape]) -> nn.Module:
+    chunks, index = layer.chunks, layer.index
+    return Fn(lambda x: x.chunk(chunks, dim=1)[index], f"x.chunk({chunks}, dim=1)[{index}]")
+
+
+@builder("channel_shuffle")
+def _shuffle(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.ChannelShuffle(layer.groups)
+
+
+@builder("concat")
+def _concat(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return Fn(lambda *xs: torch.cat(xs, dim=1), "torch.cat(dim=1)")
+
+
+def _sum(*xs: torch.Tensor) -> torch.Tensor:
+    out = xs[0]
+    for x in xs[1:]:
+        out = out + x
+    return out
+
+
+def _product(*xs: torch.Tensor) -> torch.Tensor:
+    out = xs[0]
+    for x in xs[1:]:
+        out = out * x
+    return out
+
+
+@builder("add")
+def _add(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return Fn(_sum, "a + b")
+
+
+@builder("mul")
+def _mul(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return Fn(_product, "a * b")
+
+
+def module_name(node: Node) -> str:
+    """nn.Module names cannot contain dots: layer3.1.conv2 -> layer3_1_conv2 (kept unique by index)."""
+    return f"n{node.index}_" + node.name.replace(".", "_").replace("-", "_")
+
+
+class GraphModule(nn.Module):
+    """An archcalc graph as a PyTorch model. ``self.paths`` maps module names back to layer paths."""
+
+    def __init__(self, graph: Graph) -> None:
+        super().__init__()
+        self.graph_name = graph.name
+        self.layers = nn.ModuleDict()
+        self.paths: dict[str, str] = {}
+        self._plan: list[tuple[str, tuple[int, ...], bool]] = []
+        for node in graph.nodes[1:]:
+            shapes = [graph.nodes[i].shape for i in node.inputs]
+            name = module_name(node)
+            self.layers[name] = BUILDERS[node.type](node.layer, shapes)
+            self.paths[name] = node.name
+            self._plan.append((name, node.inputs, node.executed))
+        last_use: dict[int, int] = {}
+        for step, (_, inputs, executed) in enumerate(self._plan, start=1):
+            if executed:
+                for i in inputs:
+                    last_use[i] = step
+        self._free_after = {step: [i for i, s in last_use.items() if s == step] for step in set(last_use.values())}
+        self._output = len(graph.nodes) - 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        values: dict[int, torch.Tensor] = {0: x}
+        for step, (name, inputs, executed) in enumerate(self._plan, start=1):
+            if not executed:
+                continue
+            values[step] = self.layers[name](*(values[i] for i in inputs))
+            for i in self._free_after.get(step, ()):
+                if i != self._output:
+                    values.pop(i, None)
+        return values[self._output]
+
+
+def to_torch(target: Any, input: Any = None, params: Any = None) -> GraphModule:
+    """A runnable nn.Module for a spec: a built-in name, a spec path, a NetworkDef or a Graph."""
+    from ..spec import NetworkDef, build, find
+
+    if isinstance(target, Graph):
+        graph = target
+    else:
+        net = target if isinstance(target, NetworkDef) else find(str(target))
+        graph = build(net, input=input, params=params)
+    return GraphModule(graph)

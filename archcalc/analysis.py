@@ -110,6 +110,7 @@ class Report:
             "count": self.count,
             "layers": layers,
             "totals": asdict(self.totals),
+            "unsupported": dict(self.meta.get("unsupported") or {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

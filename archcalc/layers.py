@@ -40,7 +40,7 @@ class LayerError(Exception):
 
 @dataclass(frozen=True)
 class Field:
-    kind: str  # int | pair | padding | bool | number | choice
+    kind: str  # int | pair | padding | bool | number | choice | shape | text
     default: Any = None
     required: bool = False
     minimum: int = 0
@@ -96,6 +96,14 @@ def _coerce(name: str, field: Field, v: Any) -> Any:
             raise LayerError(f"{name} must be a number, got {_show(v)}")
         if v < field.minimum:
             raise LayerError(f"{name} must be >= {field.minimum}, got {_show(v)}")
+        return v
+    if field.kind == "shape":
+        if not isinstance(v, (list, tuple)) or not v:
+            raise LayerError(f"{name} must be a list of sizes, got {_show(v)}")
+        return tuple(_check_int(name, x, field.minimum) for x in v)
+    if field.kind == "text":
+        if not isinstance(v, str):
+            raise LayerError(f"{name} must be text, got {_show(v)}")
         return v
     if field.kind == "choice":
         if v not in field.choices:
@@ -446,13 +454,15 @@ class AdaptiveAvgPool(_Adaptive):
 @register
 class Mean(Layer):
     type = "mean"
-    summary = "global spatial mean to a flat vector (x.mean((2, 3)) as MnasNet writes it)"
+    summary = "global spatial mean (x.mean((2, 3)) as MnasNet writes it); keepdim gives C x 1 x 1"
+    fields = {"keepdim": Field("bool", False)}
 
     def describe(self) -> str:
-        return "over H, W"
+        return "over H, W" + (", keepdim" if self.keepdim else "")
 
     def output(self, inputs: list[Shape]) -> Shape:
-        return (_spatial(self, inputs[0])[0],)
+        c = _spatial(self, inputs[0])[0]
+        return (c, 1, 1) if self.keepdim else (c,)
 
     def window(self, inputs: list[Shape]) -> Window:
         _, h, w = inputs[0]
@@ -658,6 +668,80 @@ class ChannelShuffle(Layer):
         if c % self.groups:
             raise LayerError(f"{c} channels not divisible by groups {self.groups}")
         return inputs[0]
+
+
+@register
+class Reshape(Layer):
+    type = "reshape"
+    summary = "view as another per-image shape (x.view / x.reshape), e.g. [2, 24, 28, 28]; a view"
+    view = True
+    fields = {"shape": Field("shape", required=True, minimum=1)}
+
+    def describe(self) -> str:
+        return "x".join(map(str, self.shape))
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if numel(inputs[0]) != numel(self.shape):
+            raise LayerError(f"cannot view {fmt_shape(inputs[0])} ({numel(inputs[0])} values) as {list(self.shape)}")
+        return self.shape
+
+
+@register
+class Transpose(Layer):
+    type = "transpose"
+    summary = "swap two per-image dimensions (x.transpose(a+1, b+1)); a view"
+    view = True
+    fields = {"dims": Field("shape", required=True, minimum=0)}
+
+    def validate(self) -> None:
+        if len(self.dims) != 2:
+            raise LayerError(f"dims must name two dimensions, got {list(self.dims)}")
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        a, b = self.dims
+        shape = list(inputs[0])
+        if max(a, b) >= len(shape):
+            raise LayerError(f"dims {list(self.dims)} out of range for {fmt_shape(inputs[0])}")
+        shape[a], shape[b] = shape[b], shape[a]
+        return tuple(shape)
+
+
+@register
+class Contiguous(Layer):
+    type = "contiguous"
+    summary = "a contiguous copy (x.contiguous() after a transpose): new memory, no arithmetic"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+
+@register
+class Op(Layer):
+    type = "op"
+    summary = "an operation archcalc has no formula for (from_torch): its shape is known, its cost is not"
+    fields = {"label": Field("text", required=True), "shape": Field("shape", required=True, minimum=1)}
+
+    def describe(self) -> str:
+        return f"{self.label} (no formula)"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return self.shape
+
+
+@register
+class Parameters(Layer):
+    type = "parameters"
+    summary = "parameters held by modules that do not run in forward (e.g. auxiliary heads in eval mode)"
+    fields = {"count": Field("int", required=True), "label": Field("text", "")}
+
+    def describe(self) -> str:
+        return self.label
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return (self.count,)
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(params=self.count)
 
 
 # --------------------------------------------------------------------------------------------

@@ -87,6 +87,10 @@ def totals_lines(report: Report) -> list[str]:
         f"peak live     {iec(t.peak_activation_bytes)} ({t.peak_activation_bytes:,} B) during one forward pass, {per}",
         f"depth         {t.weighted_layers} weighted layers (conv + linear) on the longest path",
     ]
+    unsupported = report.meta.get("unsupported") or {}
+    if unsupported:
+        ops = ", ".join(f"{name} x{count}" for name, count in sorted(unsupported.items()))
+        lines.append(f"not counted   {ops}: no formula in archcalc (shapes exact, costs left out)")
     return lines
 
 

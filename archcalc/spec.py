@@ -483,7 +483,7 @@ class _Builder:
         values = {}
         for k, v in fields.items():
             field = cls.fields.get(k)
-            literal = field is not None and isinstance(v, str) and v.strip() in field.keywords()
+            literal = field is not None and isinstance(v, str) and (field.kind == "text" or v.strip() in field.keywords())
             values[k] = v.strip() if literal else self.value(v, env, path, k)
         key = (cls, *sorted((k, _hashable(v)) for k, v in values.items()))
         try:

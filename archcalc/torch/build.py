@@ -83,7 +83,8 @@ def _adaptive_max(layer: Any, shapes: list[Shape]) -> nn.Module:
 
 @builder("mean")
 def _mean(layer: Any, shapes: list[Shape]) -> nn.Module:
-    return Fn(lambda x: x.mean((2, 3)), "x.mean((2, 3))")
+    keepdim = layer.keepdim
+    return Fn(lambda x: x.mean((2, 3), keepdim=keepdim), f"x.mean((2, 3), keepdim={keepdim})")
 
 
 @builder("batchnorm")
@@ -148,6 +149,41 @@ def _shuffle(layer: Any, shapes: list[Shape]) -> nn.Module:
 @builder("concat")
 def _concat(layer: Any, shapes: list[Shape]) -> nn.Module:
     return Fn(lambda *xs: torch.cat(xs, dim=1), "torch.cat(dim=1)")
+
+
+@builder("reshape")
+def _reshape(layer: Any, shapes: list[Shape]) -> nn.Module:
+    shape = tuple(layer.shape)
+    return Fn(lambda x: x.reshape(x.shape[0], *shape), f"x.reshape(N, {', '.join(map(str, shape))})")
+
+
+@builder("transpose")
+def _transpose(layer: Any, shapes: list[Shape]) -> nn.Module:
+    a, b = layer.dims
+    return Fn(lambda x: x.transpose(a + 1, b + 1), f"x.transpose({a + 1}, {b + 1})")
+
+
+@builder("contiguous")
+def _contiguous(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return Fn(lambda x: x.contiguous(), "x.contiguous()")
+
+
+@builder("op")
+def _op(layer: Any, shapes: list[Shape]) -> nn.Module:
+    raise NotImplementedError(f"cannot rebuild {layer.label!r}: archcalc has no formula or builder for it")
+
+
+class _Held(nn.Module):
+    """Parameters that exist but never run (auxiliary heads in eval mode)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(count))
+
+
+@builder("parameters")
+def _parameters(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return _Held(layer.count)
 
 
 def _sum(*xs: torch.Tensor) -> torch.Tensor:

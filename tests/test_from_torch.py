@@ -1,0 +1,108 @@
+"""from_torch: any nn.Module -> the same Report as a spec. Exact against torchvision for every
+torchvision-named network of the zoo, and on functional code written by hand."""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+from archcalc.spec import zoo  # noqa: E402
+from archcalc.torch.importer import from_torch  # noqa: E402
+from archcalc.torch.reference import measure, reference_model  # noqa: E402
+
+pytestmark = pytest.mark.torch
+ZOO = zoo()
+TORCHVISION = sorted(n for n, net in ZOO.items() if net.meta.get("torchvision"))
+
+
+@pytest.mark.parametrize("name", TORCHVISION)
+def test_torchvision_models_exact(name):
+    from archcalc.spec import build
+
+    model = reference_model(ZOO[name].meta["torchvision"])  # meta device: no memory, no arithmetic
+    shape = build(ZOO[name]).input_shape
+    report = from_torch(model, shape, name=name)
+    measured = measure(model, shape)
+    assert (report.totals.params, report.totals.macs) == (measured.params, measured.macs)
+    assert report.meta["unsupported"] == {}
+
+
+class Functional(nn.Module):
+    """Everything written as functional code: grouped, depthwise, dilated and strided convs,
+    ceil_mode pooling, a residual add, concatenation, SE gating, chunk and a channel shuffle."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.zeros(16, 3, 3, 3))  # 3x3 stride 2 pad 1
+        self.w2 = nn.Parameter(torch.zeros(16, 4, 3, 3))  # groups 4, dilation 2, pad 2
+        self.w3 = nn.Parameter(torch.zeros(16, 1, 3, 3))  # depthwise
+        self.se1 = nn.Parameter(torch.zeros(4, 16, 1, 1))
+        self.se2 = nn.Parameter(torch.zeros(16, 4, 1, 1))
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.relu(F.conv2d(x, self.w1, stride=2, padding=1))  # 3x33x33 -> 16x17x17
+        y = F.conv2d(x, self.w2, padding=2, dilation=2, groups=4)  # 16x17x17
+        x = x + y  # residual add
+        s = x.mean((2, 3), keepdim=True)  # SE squeeze
+        s = torch.sigmoid(F.conv2d(F.relu(F.conv2d(s, self.se1)), self.se2))
+        x = x * s  # SE scale
+        x = F.max_pool2d(x, 2, 2, ceil_mode=True)  # 17 -> 9 (ceil)
+        a, b = x.chunk(2, dim=1)
+        x = torch.cat([a, b, F.conv2d(x, self.w3, padding=1, groups=16)], dim=1)  # 8 + 8 + 16 = 32
+        n, c, h, w = x.size()
+        x = x.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)  # shuffle
+        x = F.adaptive_avg_pool2d(x, 1).flatten(1)
+        return self.fc(x)
+
+
+def test_functional_code_hand_counts():
+    r = from_torch(Functional(), (3, 33, 33))
+    macs = (
+        17 * 17 * 16 * 3 * 3 * 3  # strided conv
+        + 17 * 17 * 16 * 4 * 3 * 3  # grouped dilated conv: 4 input channels per group
+        + 4 * 16 + 16 * 4  # SE 1x1 convs on 1x1 maps
+        + 9 * 9 * 16 * 1 * 3 * 3  # depthwise conv
+        + 32 * 10  # fc
+    )
+    assert r.totals.macs == macs
+    assert r.totals.params == 16 * 27 + 16 * 36 + 16 * 9 + 64 + 64 + 330
+    types = [row.type for row in r.rows]
+    for kind in ("conv", "add", "mean", "mul", "maxpool", "chunk", "concat", "reshape", "transpose", "contiguous", "adaptive_avgpool", "flatten", "linear"):
+        assert kind in types, kind
+    assert r.row("max_pool2d").output == (16, 9, 9)
+    assert r.rows[-1].output == (10,)
+    assert r.meta["unsupported"] == {}
+    model = Functional()
+    measured = measure(model, (3, 33, 33), device="cpu")
+    assert measured.macs == macs
+
+
+class Unknown(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x):
+        x = F.interpolate(self.conv(x), scale_factor=2)
+        return (x * 2).flatten(1)
+
+
+def test_unknown_ops_are_listed_not_zeroed(capsys):
+    r = from_torch(Unknown(), (3, 10, 10))
+    assert r.meta["unsupported"] == {"interpolate": 1, "mul with a scalar": 1}
+    assert r.row("interpolate").output == (8, 16, 16) and r.row("interpolate").type == "op"
+    from archcalc.report import render
+
+    text = render(r)
+    assert "not counted" in text and "interpolate" in text
+
+
+def test_model_is_left_untouched():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU()).train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    from_torch(model, (3, 8, 8))
+    assert model.training
+    after = model.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)

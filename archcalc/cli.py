@@ -21,6 +21,52 @@ def _params(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def is_python_ref(target: str) -> bool:
+    """`torchvision.models:resnet50` or `my_models.py:build`, as opposed to a spec name or file."""
+    from pathlib import Path
+
+    module, sep, attr = target.rpartition(":")
+    return bool(sep and module and attr.isidentifier() and not module.endswith((".yaml", ".yml")) and not Path(target).exists())
+
+
+def _torch_graph(target: str, input: str | None, params: dict[str, Any]) -> Any:
+    """The graph of a Python model reference, through from_torch (needs archcalc[torch])."""
+    if params:
+        raise SpecError(f"--param applies to spec files, not to the Python model {target}")
+    try:
+        import torch
+
+        from .torch.importer import load_callable, trace
+    except ImportError as exc:
+        raise SpecError(f"reading {target} needs torch: pip install 'archcalc[torch]' ({exc})") from None
+    from .spec import parse_volume
+
+    factory = load_callable(target)
+    try:
+        with torch.device("meta"):  # shapes only: no weights allocated, nothing computed
+            model = factory()
+    except Exception:  # noqa: BLE001 - some models cannot be built on meta; build them normally
+        try:
+            model = factory()
+        except Exception as exc:  # noqa: BLE001
+            raise SpecError(f"calling {target}() failed: {exc.__class__.__name__}: {exc}") from None
+    try:
+        shape = parse_volume(input or "224x224x3")
+    except Exception as exc:  # noqa: BLE001
+        raise SpecError(f"--input: {exc}") from None
+    return trace(model, shape, name=target), model
+
+
+def _report(target: str, args: argparse.Namespace) -> Any:
+    from .analysis import analyze, summarize
+
+    params = _params(args.param)
+    if is_python_ref(target):
+        graph, _ = _torch_graph(target, args.input, params)
+        return summarize(graph, batch=args.batch, dtype=args.dtype, count=args.count)
+    return analyze(target, input=args.input, batch=args.batch, dtype=args.dtype, count=args.count, params=params)
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     from .analysis import COUNTS, DTYPE_BYTES
 
@@ -38,7 +84,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     t = sub.add_parser("table", help="per-layer table of one network", description="Per-layer table and totals of a network.")
-    t.add_argument("network", help="built-in name (archcalc list) or a spec file (file.yaml or file.yaml:NAME)")
+    t.add_argument("network", help="built-in name (archcalc list), a spec file (file.yaml or file.yaml:NAME), "
+                                   "or a Python model module:callable (torchvision.models:resnet50, my.py:build)")
     _common(t)
     t.add_argument("--format", choices=FORMATS, default="text")
     t.add_argument("--all-rows", action="store_true", help="also show rows that change no number (in-place ReLU, dropout, ...)")
@@ -52,7 +99,7 @@ def parser() -> argparse.ArgumentParser:
                        description="Build the model, run it, and compare every layer with PyTorch's measurements "
                                    "(FlopCounterMode, fvcore) and, where the spec names one, the reference model. "
                                    "Exit 1 on any mismatch.")
-    k.add_argument("network", help="built-in name or spec file")
+    k.add_argument("network", help="built-in name, spec file, or Python model module:callable")
     k.add_argument("--input", metavar="HxWxC", help="input volume (overrides the spec's)")
     k.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     k.add_argument("--no-fvcore", action="store_true", help="skip fvcore (runs on the meta device: faster, no arithmetic)")
@@ -100,13 +147,9 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{name:<18} {cls.summary}\n{'':<18} fields: {fields}" + (f"; also: {', '.join(aliases)}" if aliases else ""))
         return 0
     if args.command == "table":
-        from .analysis import analyze
         from .report import render
 
-        report = analyze(
-            args.network, input=args.input, batch=args.batch, dtype=args.dtype, count=args.count, params=_params(args.param)
-        )
-        print(render(report, args.format, all_rows=args.all_rows))
+        print(render(_report(args.network, args), args.format, all_rows=args.all_rows))
         return 0
     if args.command == "check":
         try:
@@ -115,19 +158,19 @@ def _run(args: argparse.Namespace) -> int:
             raise SpecError(f"check needs torch, torchvision and fvcore: pip install 'archcalc[torch]' ({exc})") from None
         from .spec import build, find
 
-        graph = build(find(args.network), input=args.input, params=_params(args.param))
-        result = check(graph, use_fvcore=not args.no_fvcore, use_reference=not args.no_reference)
+        if is_python_ref(args.network):
+            from .torch.check import check_model
+
+            graph, model = _torch_graph(args.network, args.input, _params(args.param))
+            result = check_model(graph, model)
+        else:
+            graph = build(find(args.network), input=args.input, params=_params(args.param))
+            result = check(graph, use_fvcore=not args.no_fvcore, use_reference=not args.no_reference)
         print(render_check(result, args.format))
         return 0 if result.ok else 1
     if args.command == "compare":
-        from .analysis import analyze
         from .report import render_comparison
 
-        params = _params(args.param)
-        reports = [
-            analyze(n, input=args.input, batch=args.batch, dtype=args.dtype, count=args.count, params=params)
-            for n in args.networks
-        ]
-        print(render_comparison(reports, args.format))
+        print(render_comparison([_report(n, args) for n in args.networks], args.format))
         return 0
     raise AssertionError(args.command)  # pragma: no cover - argparse rejects unknown commands

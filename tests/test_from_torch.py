@@ -106,3 +106,21 @@ def test_model_is_left_untouched():
     assert model.training
     after = model.state_dict()
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_cli_python_references(capsys, tmp_path):
+    from archcalc.cli import main
+
+    assert main(["table", "torchvision.models:resnet18", "--format", "json"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["params"] == 11_689_512 and data["totals"]["macs"] == 1_814_073_344
+    own = tmp_path / "mine.py"
+    own.write_text("from torch import nn\ndef build():\n    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 30 * 30, 2))\n")
+    assert main(["table", f"{own}:build", "--input", "32x32x3", "--format", "csv"]) == 0
+    assert "conv" in capsys.readouterr().out
+    assert main(["check", f"{own}:build", "--input", "32x32x3"]) == 0
+    assert "exact match" in capsys.readouterr().out
+    assert main(["table", "no_such_module:fn"]) == 2
+    assert "cannot load 'no_such_module:fn'" in capsys.readouterr().err

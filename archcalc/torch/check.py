@@ -121,6 +121,21 @@ def check(graph: Graph, use_fvcore: bool = True, use_reference: bool = True) -> 
     return result
 
 
+def check_model(graph: Graph, model: Any) -> CheckResult:
+    """A user's own model read through from_torch: archcalc's totals and every conv/linear/BN/
+    pool leaf against the model itself measured by FlopCounterMode; unknown ops are reported."""
+    result = CheckResult(graph.name, [], reference="the model itself")
+    result.reference_problems = compare(graph, measure(model, graph.input_shape, device=_device(model)))
+    unsupported = graph.meta.get("unsupported") or {}
+    if unsupported:
+        result.reference_problems.append("no formula (not counted): " + ", ".join(f"{k} x{v}" for k, v in sorted(unsupported.items())))
+    return result
+
+
+def _device(model: Any) -> str:
+    return str(next((p.device for p in model.parameters()), "cpu"))
+
+
 def _numel(shape: tuple[int, ...]) -> int:
     n = 1
     for s in shape:
@@ -155,10 +170,11 @@ def render_check(result: CheckResult, fmt: str = "text") -> str:
             "ok" if layer.ok else "MISMATCH",
         ])
     headers = ["layer", "type", "output", "params", "MACs (FlopCounterMode/2)", "fvcore flops" if result.fvcore_used else "", "activations", ""]
-    lines = [tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True), ""]
+    lines = [tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True), ""] if body else []
     bad = result.mismatches
-    lines.append(f"{len(result.layers) - len(bad)} of {len(result.layers)} layers agree with the model archcalc built"
-                 + ("" if result.fvcore_used else " (fvcore not run: --no-fvcore)"))
+    if result.layers:
+        lines.append(f"{len(result.layers) - len(bad)} of {len(result.layers)} layers agree with the model archcalc built"
+                     + ("" if result.fvcore_used else " (fvcore not run: --no-fvcore)"))
     if result.reference:
         if result.reference_problems:
             lines.append(f"reference {result.reference}: " + "; ".join(result.reference_problems))

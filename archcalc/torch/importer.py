@@ -7,6 +7,12 @@ traced graph on fake tensors (the user's model is not modified, moved or run on 
 each operation becomes the archcalc layer with the same semantics. An operation with no formula
 becomes an `op` row with its real shape and no cost, and is listed by name and count in
 ``graph.meta["unsupported"]`` — never silently counted as zero.
+
+Limits: torch.fx records ``out += identity`` as ``out + identity`` (a traced value has no
+in-place add), so imported residual adds store a new tensor where the real model reuses one
+(ResNet-18: 752,640 more activation values than the torchvision-exact spec; params, MACs and
+peak memory agree). Models fx cannot trace (data-dependent control flow) are reported in one
+line; torch.export is not used yet.
 """
 
 from __future__ import annotations

@@ -124,3 +124,31 @@ def test_cli_python_references(capsys, tmp_path):
     assert "exact match" in capsys.readouterr().out
     assert main(["table", "no_such_module:fn"]) == 2
     assert "cannot load 'no_such_module:fn'" in capsys.readouterr().err
+
+
+class ShapeBranch(nn.Module):
+    """Python control flow on a shape: torch.fx cannot trace it, torch.export can."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 8, 3)
+        self.bn = nn.BatchNorm2d(8)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        if x.shape[-1] > 16:
+            x = F.max_pool2d(x, 2)
+        x = torch.relu(self.bn(self.c(x)))
+        a, b = x.chunk(2, 1)
+        x = torch.cat([b, a], 1) + x
+        return self.fc(x.mean((2, 3)))
+
+
+def test_torch_export_fallback():
+    r = from_torch(ShapeBranch(), (3, 32, 32))
+    assert r.meta["traced_with"] == "torch.export"
+    assert r.totals.macs == 14 * 14 * 8 * 3 * 3 * 3 + 8 * 4  # 32 -> pool 16 -> conv 14
+    assert r.totals.params == 8 * 27 + 8 + 16 + 36
+    assert [row.name for row in r.rows if row.type in ("conv", "batchnorm", "linear")] == ["c", "bn", "fc"]
+    small = from_torch(ShapeBranch(), (3, 12, 12))  # the other branch: no pool
+    assert small.totals.macs == 10 * 10 * 8 * 27 + 32

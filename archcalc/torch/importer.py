@@ -8,11 +8,13 @@ each operation becomes the archcalc layer with the same semantics. An operation 
 becomes an `op` row with its real shape and no cost, and is listed by name and count in
 ``graph.meta["unsupported"]`` — never silently counted as zero.
 
+Where fx cannot trace a model (Python control flow on shapes, say), torch.export does: its ATen
+ops map onto the same handlers. ``graph.meta["traced_with"]`` says which was used.
+
 Limits: torch.fx records ``out += identity`` as ``out + identity`` (a traced value has no
 in-place add), so imported residual adds store a new tensor where the real model reuses one
 (ResNet-18: 752,640 more activation values than the torchvision-exact spec; params, MACs and
-peak memory agree). Models fx cannot trace (data-dependent control flow) are reported in one
-line; torch.export is not used yet.
+peak memory agree). Control flow on tensor *values* defeats both tracers: one line says so.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 from ..errors import SpecError
 from ..graph import Cost, Graph, Node, ReceptiveField
 from ..layers import REGISTRY, LayerError
-from ..spec import NetworkDef, _Builder, _Scope
+from ..spec import NetworkDef, _Builder
 
 ACTIVATION_MODULES: dict[type[nn.Module], str] = {
     nn.ReLU: "relu", nn.ReLU6: "relu6", nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu",
@@ -60,8 +62,34 @@ class _Chunks:
 
 
 def _meta_shape(n: fx.Node) -> tuple[int, ...] | None:
+    """Per-image shape of a node's tensor output (fx ShapeProp's tensor_meta, or export's val)."""
     meta = n.meta.get("tensor_meta")
-    return tuple(meta.shape[1:]) if isinstance(meta, TensorMetadata) else None
+    if isinstance(meta, TensorMetadata):
+        return tuple(meta.shape[1:])
+    val = n.meta.get("val")
+    return tuple(val.shape[1:]) if isinstance(val, torch.Tensor) else None
+
+
+def _full_shape(n: fx.Node) -> tuple[int, ...]:
+    meta = n.meta.get("tensor_meta")
+    return tuple(meta.shape) if isinstance(meta, TensorMetadata) else tuple(n.meta["val"].shape)
+
+
+aten = torch.ops.aten
+#: torch.export's ATen ops -> the Python function with the same arguments, handled once below
+ATEN: dict[Any, Any] = {
+    aten.conv2d.default: F.conv2d, aten.linear.default: F.linear, aten.max_pool2d.default: F.max_pool2d,
+    aten.avg_pool2d.default: F.avg_pool2d, aten.adaptive_avg_pool2d.default: F.adaptive_avg_pool2d,
+    aten.relu.default: torch.relu, aten.relu_.default: torch.relu_, aten.sigmoid.default: torch.sigmoid,
+    aten.tanh.default: torch.tanh, aten.hardsigmoid.default: F.hardsigmoid, aten.hardswish.default: F.hardswish,
+    aten.hardswish_.default: F.hardswish, aten.silu.default: F.silu, aten.silu_.default: F.silu, aten.gelu.default: F.gelu,
+    aten.chunk.default: torch.chunk, aten.cat.default: torch.cat, aten.add.Tensor: operator.add,
+    aten.add_.Tensor: operator.iadd, aten.mul.Tensor: operator.mul, aten.mul_.Tensor: operator.imul,
+    aten.mean.dim: torch.mean, aten.flatten.using_ints: torch.flatten, aten.transpose.int: torch.transpose,
+    aten.dropout.default: F.dropout, aten.softmax.int: torch.softmax,
+}
+ATEN_VIEWS = {aten.view.default, aten.reshape.default, aten._unsafe_view.default}
+ATEN_COPIES = {aten.contiguous.default, aten.clone.default}
 
 
 def _args(n: fx.Node, names: list[str], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -81,39 +109,66 @@ class _Importer:
     def __init__(self, model: nn.Module, input_shape: tuple[int, ...], name: str) -> None:
         self.model = model
         self.name = name
+        self.params_of: dict[str, str] = {}  # export: placeholder name -> parameter name
+        self.inputs: set[str] = set()
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        x = torch.zeros((1, *input_shape), device=device)
         try:
             self.gm = fx.symbolic_trace(model)
-        except Exception as exc:  # noqa: BLE001 - fx raises many kinds; report one line
-            raise SpecError(f"torch.fx cannot trace this model ({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})", file=name) from None
-        from torch._subclasses.fake_tensor import FakeTensorMode
+            self.via = "torch.fx"
+        except Exception as fx_exc:  # noqa: BLE001 - e.g. control flow on shapes; torch.export specialises them
+            self.gm = self._export(x, fx_exc)
+        else:
+            from torch._subclasses.fake_tensor import FakeTensorMode
 
-        fake = FakeTensorMode(allow_non_fake_inputs=True)
-        try:
-            device = next((p.device for p in model.parameters()), torch.device("cpu"))
-            ShapeProp(self.gm, fake_mode=fake).propagate(torch.zeros((1, *input_shape), device=device))
-        except Exception as exc:  # noqa: BLE001
-            raise SpecError(f"the model does not run on a {list(input_shape)} input ({exc.__class__.__name__}: {str(exc).splitlines()[0][:200]})", file=name) from None
+            try:
+                ShapeProp(self.gm, fake_mode=FakeTensorMode(allow_non_fake_inputs=True)).propagate(x)
+            except Exception as exc:  # noqa: BLE001
+                raise SpecError(f"the model does not run on a {list(input_shape)} input ({_first_line(exc)})", file=name) from None
+        self.used_names: set[str] = set()
+        self.paths: dict[str, str] = {}  # export node name -> the module path that ran it
         self.builder = _Builder(NetworkDef(name, name, [], {}, "", {}), {})
         self.builder.nodes.append(Node(0, "input", "input", None, (), tuple(input_shape), Cost(), ReceptiveField(), 0))
         self.values: dict[fx.Node, Any] = {}
         self.unsupported: Counter[str] = Counter()
         self.used_params: set[str] = set()
 
+    def _export(self, x: torch.Tensor, fx_exc: Exception) -> fx.GraphModule:
+        """torch.export where fx cannot trace: ATen ops with shapes, parameters as placeholders."""
+        try:
+            program = torch.export.export(self.model, (x,), strict=False)
+        except Exception as exc:  # noqa: BLE001
+            raise SpecError(
+                f"neither torch.fx ({_first_line(fx_exc)}) nor torch.export ({_first_line(exc)}) can trace this model",
+                file=self.name,
+            ) from None
+        signature = program.graph_signature
+        self.params_of = {**signature.inputs_to_parameters, **signature.inputs_to_buffers}
+        self.inputs = set(signature.user_inputs)
+        self.via = "torch.export"
+        return program.graph_module
+
     # -----------------------------------------------------------------------------------
     def run(self) -> Graph:
         for n in self.gm.graph.nodes:
             if n.op == "placeholder":
+                if n.name in self.params_of:
+                    if n.users:
+                        self.used_params.add(self.params_of[n.name])
+                    continue
                 self.values[n] = 0
             elif n.op == "get_attr":
                 self.used_params.add(str(n.target))
             elif n.op == "output":
                 out = n.args[0]
+                if isinstance(out, (tuple, list)) and len(out) == 1:
+                    out = out[0]
                 if not isinstance(out, fx.Node) or not isinstance(self.values.get(out), int):
                     raise SpecError("from_torch reads models with one tensor output", file=self.name)
                 self._finish(self.values[out])
             else:
                 self.values[n] = self._node(n)
-        return Graph(self.name, self.builder.nodes, source="torch", meta={"unsupported": dict(self.unsupported)})
+        return Graph(self.name, self.builder.nodes, source=self.via, meta={"unsupported": dict(self.unsupported), "traced_with": self.via})
 
     def _finish(self, output: int) -> None:
         nodes = self.builder.nodes
@@ -132,8 +187,11 @@ class _Importer:
             self._add("output", "identity", {}, (output,)) if nodes[-1].type == "parameters" else None
 
     def _add(self, path: str, kind: str, fields: dict[str, Any], inputs: tuple[int, ...], expect: tuple[int, ...] | None = None) -> int:
-        scope = _Scope("")
-        local = path if path not in {n.name for n in self.builder.nodes[-64:]} else scope.auto(path + "_")
+        local, k = self.paths.get(path, path), 1
+        while local in self.used_names:
+            k += 1
+            local = f"{path}_{k}"
+        self.used_names.add(local)
         try:
             layer = REGISTRY[kind](**fields)
         except LayerError as exc:
@@ -166,6 +224,11 @@ class _Importer:
 
     # -----------------------------------------------------------------------------------
     def _node(self, n: fx.Node) -> Any:
+        stack = n.meta.get("nn_module_stack") if self.via == "torch.export" else None
+        if stack:  # name exported ops after the module that ran them: c, bn, layer1.0.conv1
+            module_path = list(stack.values())[-1][0]
+            if module_path:
+                self.paths[n.name] = module_path
         inputs = self._tensor_inputs(n)
         shape = _meta_shape(n)
         if n.op == "call_module":
@@ -209,7 +272,18 @@ class _Importer:
         return self._opaque(n, f"Tensor.{name}", inputs)
 
     def _function(self, n: fx.Node, inputs: tuple[int, ...], f: Any) -> Any:
-        target, shape = n.target, f
+        target, shape = ATEN.get(n.target, n.target), f
+        if n.target in ATEN_VIEWS:
+            return self._reshape(n, inputs[0], shape) if inputs else None
+        if n.target in ATEN_COPIES:
+            return self._add(n.name, "contiguous", {}, inputs[:1], shape) if inputs else None
+        if n.target is aten.batch_norm.default:
+            a = _args(n, ["input", "weight", "bias", "running_mean", "running_var", "training", "momentum", "eps"], {})
+            return self._add(n.name, "batchnorm", {"affine": a["weight"] is not None, "eps": a["eps"]}, inputs[:1], shape)
+        if n.target is aten.hardtanh.default and list(n.args[1:3]) == [0.0, 6.0]:
+            return self._add(n.name, "relu6", {"inplace": False}, inputs[:1], shape)
+        if n.target in (aten.channel_shuffle.default, aten.native_channel_shuffle.default):
+            return self._add(n.name, "channel_shuffle", {"groups": n.args[1]}, inputs[:1], shape)
         if target is operator.getitem:
             source = self.values.get(n.args[0])
             if isinstance(source, _Chunks):
@@ -224,18 +298,19 @@ class _Importer:
         if target in (F.conv2d, torch.conv2d):
             a = _args(n, ["input", "weight", "bias", "stride", "padding", "dilation", "groups"],
                       {"bias": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1})
-            weight = a["weight"].meta["tensor_meta"].shape
+            weight = _full_shape(a["weight"])
             fields = {"out": weight[0], "kernel": list(weight[2:]), "stride": a["stride"], "padding": a["padding"],
                       "dilation": a["dilation"], "groups": a["groups"], "bias": a["bias"] is not None}
             return self._add(n.name, "conv", _listify(fields), inputs[:1], shape)
         if target is F.linear:
             a = _args(n, ["input", "weight", "bias"], {"bias": None})
-            weight = a["weight"].meta["tensor_meta"].shape
+            weight = _full_shape(a["weight"])
             return self._add(n.name, "linear", {"out": weight[0], "bias": a["bias"] is not None}, inputs[:1], shape)
         if target in (F.max_pool2d, F.avg_pool2d):
             names = ["input", "kernel_size", "stride", "padding"] + (["dilation", "ceil_mode"] if target is F.max_pool2d else ["ceil_mode", "count_include_pad"])
             a = _args(n, names, {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "count_include_pad": True})
             kind = "maxpool" if target is F.max_pool2d else "avgpool"
+            # ATen writes the default stride as []: the kernel size
             fields = {"kernel": a["kernel_size"], "stride": a["stride"] or a["kernel_size"], "padding": a["padding"], "ceil_mode": a["ceil_mode"]}
             fields.update({"dilation": a["dilation"]} if kind == "maxpool" else {"count_include_pad": a["count_include_pad"]})
             return self._add(n.name, kind, _listify(fields), inputs[:1], shape)
@@ -295,6 +370,11 @@ class _Importer:
         if len(inputs) == 2 and shape is not None:
             return self._add(n.name, kind, {"inplace": inplace}, inputs, shape)
         return self._opaque(n, f"{kind} with a scalar", inputs)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {text[0][:160] if text else ''}"
 
 
 def _listify(fields: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["analyze", "load", "build", "SpecError", "Report", "__version__"]
+__all__ = ["analyze", "load", "build", "SpecError", "Report", "to_torch", "from_torch", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -32,4 +32,12 @@ def __getattr__(name: str) -> Any:
         from .spec import build
 
         return build
+    if name == "to_torch":  # imports torch only when asked for
+        from .torch.build import to_torch
+
+        return to_torch
+    if name == "from_torch":
+        from .torch.importer import from_torch
+
+        return from_torch
     raise AttributeError(f"module 'archcalc' has no attribute {name!r}")

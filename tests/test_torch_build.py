@@ -43,3 +43,10 @@ def test_check_cli(capsys, tmp_path):
     assert main(["check", "alexnet", "--format", "json"]) == 0
     out = capsys.readouterr().out
     assert '"ok": true' in out and '"reference": "alexnet"' in out
+
+
+def test_top_level_names():
+    import archcalc
+
+    report = archcalc.from_torch(archcalc.to_torch("alexnet"), (3, 224, 224))
+    assert report.totals.params == 61_100_840 and report.totals.macs == 714_188_480

@@ -406,8 +406,8 @@ class _Builder:
         A path may interpolate expressions (`cells.{i - 1}`), may start with `@`, and is looked
         up from the current scope outwards (`conv_1x1` inside `cell_3` is `cell_3.conv_1x1`).
         A block parameter holding a tensor reference may be named directly (`from: prev`)."""
-        if isinstance(ref, str) and isinstance(env.get(ref.strip()), TensorRef):
-            return env[ref.strip()].index
+        if isinstance(ref, str) and isinstance(env.get(ref.strip().lstrip("@")), TensorRef):
+            return env[ref.strip().lstrip("@")].index  # a tensor parameter, written bare or as "@name"
         if not isinstance(ref, str) or not ref.strip():
             raise self.error(f"from: needs a layer path, got {ref!r}", where)
         try:

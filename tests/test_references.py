@@ -78,3 +78,26 @@ def test_merge_needs_exactly_one_of_branches_or_inputs(tmp_path):
     path.write_text("name: m\ninput: 4x4x2\nlayers:\n  - conv: {name: a, out: 2, kernel: 1}\n  - add: {inputs: [a, input], branches: [[], []]}\n")
     with pytest.raises(SpecError, match="give `branches:`"):
         build(find(str(path)))
+
+
+def test_tensor_parameters_pass_through_nested_blocks(tmp_path):
+    path = tmp_path / "nested.yaml"
+    path.write_text(textwrap.dedent("""
+        name: nested
+        input: 8x8x4
+        blocks:
+          inner:
+            params: {other: null}
+            layers: [add: {name: sum, inputs: [input_of_cell, other]}]
+          cell:
+            params: {prev: null}
+            layers:
+              - identity: {name: input_of_cell}
+              - inner: {other: "@prev"}
+        layers:
+          - conv: {name: stem, out: 4, kernel: 1}
+          - cell: {name: c, prev: "@input"}
+    """))
+    g = build(find(str(path)))
+    by_name = {n.name: n for n in g.nodes}
+    assert by_name["c.sum"].inputs == (by_name["c.input_of_cell"].index, 0)

@@ -106,6 +106,14 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--no-reference", action="store_true", help="do not instantiate the spec's reference model")
     k.add_argument("--format", choices=("text", "json"), default="text")
 
+    e = sub.add_parser("explain", help="one layer's numbers with the working shown",
+                       description="Every number of one layer with its derivation, from the engine's own formulas.")
+    e.add_argument("network", help="built-in name or spec file")
+    e.add_argument("layer", nargs="+", help="layer path (layer3.1.conv2) or a unique last part (conv1)")
+    e.add_argument("--input", metavar="HxWxC")
+    e.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    e.add_argument("--dtype", choices=["float64", "float32", "float16", "bfloat16", "int8"], default="float32")
+
     sub.add_parser("list", help="built-in networks", description="List the built-in networks.")
     sub.add_parser("layers", help="layer types a spec may use", description="List the layer types a spec may use.")
     return p
@@ -150,6 +158,15 @@ def _run(args: argparse.Namespace) -> int:
         from .report import render
 
         print(render(_report(args.network, args), args.format, all_rows=args.all_rows))
+        return 0
+    if args.command == "explain":
+        from .analysis import DTYPE_BYTES
+        from .explain import explain, find_node
+        from .spec import build, find
+
+        graph = build(find(args.network), input=args.input, params=_params(args.param))
+        blocks = ["\n".join(explain(graph, find_node(graph, name), DTYPE_BYTES[args.dtype])) for name in args.layer]
+        print("\n\n".join(blocks))
         return 0
     if args.command == "check":
         try:

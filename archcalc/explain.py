@@ -1,0 +1,216 @@
+"""`archcalc explain`: every number of one layer with its derivation.
+
+The working is not a second implementation: the layer's own methods (the ones the engine uses)
+run once more on *traced* numbers, values that carry the text of how they were computed. A conv
+layer on a 227×227×3 input, traced, gives ``⌊(227 + 2·0 − 1·(11 − 1) − 1) / 4⌋ + 1 = 55``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields as dataclass_fields
+from typing import Any
+
+from .graph import Graph, Node
+from .layers import Layer, fmt_shape
+
+ATOM, PRODUCT, SUM = 3, 2, 1
+
+
+class Traced:
+    """An integer with the text of its derivation. Arithmetic builds both; comparisons and
+    truth tests use the value, so the engine's checks and branches behave as usual."""
+
+    __slots__ = ("value", "text", "prec")
+
+    def __init__(self, value: Any, text: str | None = None, prec: int = ATOM) -> None:
+        self.value = value
+        self.text = str(value) if text is None else text
+        self.prec = prec
+
+    # building -------------------------------------------------------------------------
+    @staticmethod
+    def lift(x: Any) -> "Traced":
+        return x if isinstance(x, Traced) else Traced(x)
+
+    def _wrap(self, limit: int) -> str:
+        return f"({self.text})" if self.prec < limit else self.text
+
+    def _sum(self, other: Any, sign: str, reverse: bool = False) -> Any:
+        a, b = (Traced.lift(other), self) if reverse else (self, Traced.lift(other))
+        value = a.value + b.value if sign == "+" else a.value - b.value
+        if b.text == "0":  # adding nothing: keep the text short
+            return Traced(value, a.text, a.prec)
+        right = b._wrap(PRODUCT) if sign == "−" else b.text
+        return Traced(value, f"{a.text} {sign} {right}", SUM)
+
+    def __add__(self, o: Any) -> Any:
+        return self._sum(o, "+")
+
+    def __radd__(self, o: Any) -> Any:
+        return self if o == 0 and not isinstance(o, Traced) else self._sum(o, "+", reverse=True)
+
+    def __sub__(self, o: Any) -> Any:
+        return self._sum(o, "−")
+
+    def __rsub__(self, o: Any) -> Any:
+        return self._sum(o, "−", reverse=True)
+
+    def _product(self, other: Any, reverse: bool = False) -> "Traced":
+        a, b = (Traced.lift(other), self) if reverse else (self, Traced.lift(other))
+        if a.text == "1":
+            return Traced(a.value * b.value, b.text, b.prec)
+        if b.text == "1":
+            return Traced(a.value * b.value, a.text, a.prec)
+        return Traced(a.value * b.value, f"{a._wrap(PRODUCT)}·{b._wrap(ATOM)}", PRODUCT)
+
+    def __mul__(self, o: Any) -> "Traced":
+        return self._product(o)
+
+    def __rmul__(self, o: Any) -> "Traced":
+        return self._product(o, reverse=True)
+
+    def __floordiv__(self, o: Any) -> "Traced":
+        b = Traced.lift(o)
+        if b.text == "1":
+            return Traced(self.value // b.value, self.text, self.prec)
+        return Traced(self.value // b.value, f"⌊{self._wrap(PRODUCT)} / {b._wrap(ATOM)}⌋", ATOM)
+
+    def __rfloordiv__(self, o: Any) -> "Traced":
+        return Traced.lift(o).__floordiv__(self)
+
+    def __mod__(self, o: Any) -> Any:
+        return self.value % (o.value if isinstance(o, Traced) else o)
+
+    def __neg__(self) -> "Traced":
+        return Traced(-self.value, f"−{self._wrap(ATOM)}", ATOM)
+
+    # reading --------------------------------------------------------------------------
+    def __index__(self) -> int:
+        return int(self.value)
+
+    __int__ = __index__
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __eq__(self, o: Any) -> bool:
+        return self.value == (o.value if isinstance(o, Traced) else o)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __lt__(self, o: Any) -> bool:
+        return self.value < (o.value if isinstance(o, Traced) else o)
+
+    def __le__(self, o: Any) -> bool:
+        return self.value <= (o.value if isinstance(o, Traced) else o)
+
+    def __gt__(self, o: Any) -> bool:
+        return self.value > (o.value if isinstance(o, Traced) else o)
+
+    def __ge__(self, o: Any) -> bool:
+        return self.value >= (o.value if isinstance(o, Traced) else o)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __repr__(self) -> str:
+        return f"Traced({self.value}, {self.text!r})"
+
+
+def _trace_value(v: Any) -> Any:
+    if isinstance(v, bool) or not isinstance(v, (int, tuple)):
+        return v
+    if isinstance(v, tuple):
+        return tuple(_trace_value(x) for x in v)
+    return Traced(v)
+
+
+def traced_layer(layer: Layer) -> Layer:
+    """A copy of the layer whose integer fields are traced (the engine's layer is not touched)."""
+    twin = copy.copy(layer)
+    for name in layer.fields:
+        setattr(twin, name, _trace_value(getattr(layer, name)))
+    return twin
+
+
+WIDTH = 14
+
+
+def _line(label: str, t: Any, unit: str = "") -> str:
+    t = Traced.lift(t)
+    value = f"{t.value:,}"
+    return f"{label:<{WIDTH}} {value}{unit}" if t.text in (str(t.value), value) else f"{label:<{WIDTH}} {t.text} = {value}{unit}"
+
+
+def explain(graph: Graph, node: Node, dtype_bytes: int = 4) -> list[str]:
+    """The working of every number of one layer, as lines of text."""
+    if node.layer is None:
+        c, *hw = node.shape
+        elements = Traced(c) * Traced(hw[0]) * Traced(hw[1]) if hw else Traced(c)
+        return [f"{node.name}: the input, {fmt_shape(node.shape)}", _line("memory", elements, f" values × {dtype_bytes} B")]
+    inputs = [tuple(Traced(s) for s in graph.nodes[i].shape) for i in node.inputs]
+    layer = traced_layer(node.layer)
+    out = layer.output(inputs)
+    lines = [f"{node.name}: {node.type} {node.layer.describe()}".rstrip(),
+             f"{'input':<{WIDTH}} " + ", ".join(fmt_shape(graph.nodes[i].shape) for i in node.inputs)]
+    if len(out) == 3 and len(inputs[0]) == 3 and node.layer.arity == 1:
+        h, w = Traced.lift(out[1]), Traced.lift(out[2])
+        if h.text != str(h.value):
+            lines.append(_line("output H, W" if h.text == w.text else "output H", h))
+            if h.text != w.text:
+                lines.append(_line("output W", w))
+    lines.append(f"{'output':<{WIDTH}} {fmt_shape(node.shape)}")
+    # costs are read off the output size itself, not its derivation again: 55·55·(96·3·11·11)
+    out = tuple(Traced(int(v)) for v in out)
+    cost = layer.cost(inputs, out)
+    for f in dataclass_fields(cost):
+        value = getattr(cost, f.name)
+        if f.name == "params" or (value and f.name in ("biases", "buffers", "macs", "other_ops", "fvcore_extra")):
+            label = {"params": "params", "biases": "  biases", "buffers": "buffers", "macs": "MACs",
+                     "other_ops": "other ops", "fvcore_extra": "fvcore extra"}[f.name]
+            lines.append(_line(label, value))
+    elements = Traced(1)
+    for s in out:
+        elements = elements * Traced.lift(s)
+    if node.inplace:
+        lines.append(f"{'memory':<{WIDTH}} none: reuses its input's memory ({fmt_shape(node.shape)} = {node.activations:,} values)")
+    else:
+        lines.append(_line("memory", elements, f" values × {dtype_bytes} B = {node.activations * dtype_bytes:,} B"))
+    rf = node.rf
+    parents = [graph.nodes[i].rf for i in node.inputs]
+    label = "recept. field"
+    if len(parents) > 1:
+        lines.append(f"{label:<{WIDTH}} {rf.text()}, stride {rf.jump[0]} (the largest over its inputs)")
+    elif len(graph.nodes[node.inputs[0]].shape) != 3:
+        lines.append(f"{label:<{WIDTH}} {rf.text()} (unchanged: a flat input), stride {rf.jump[0]}")
+    else:
+        p, window = parents[0], node.layer.window([graph.nodes[node.inputs[0]].shape])
+        k, stride = window.kernel[0], window.stride[0]
+        if k > 1 or stride > 1:
+            lines.append(f"{label:<{WIDTH}} {p.size[0]} + ({k} − 1)·{p.jump[0]} = {rf.size[0]}, stride {p.jump[0]}·{stride} = {rf.jump[0]}")
+        else:
+            lines.append(f"{label:<{WIDTH}} {rf.size[0]} (unchanged), stride {rf.jump[0]}")
+    return lines
+
+
+def find_node(graph: Graph, name: str) -> Node:
+    """A layer by path, or by its last component when that is unique (`conv1`, `CONV1`)."""
+    from .errors import SpecError
+
+    exact = [n for n in graph.nodes if n.name == name or n.name.lower() == name.lower()]
+    if exact:
+        return exact[0]
+    tail = [n for n in graph.nodes if n.name.split(".")[-1].lower() == name.lower()]
+    if len(tail) == 1:
+        return tail[0]
+    import difflib
+
+    names = [n.name for n in graph.nodes]
+    close = difflib.get_close_matches(name, names, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else f" ({len(tail)} layers end in {name!r})" if tail else ""
+    raise SpecError(f"no layer {name!r} in {graph.name}{hint}")

@@ -114,6 +114,15 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     e.add_argument("--dtype", choices=["float64", "float32", "float16", "bfloat16", "int8"], default="float32")
 
+    n = sub.add_parser("layer", help="layers written in the lectures' notation",
+                       description="Analyse a layer or a pasted listing in the lectures' notation "
+                                   "(CONV1: 96 11x11 filters at stride 4, pad 0 / CONV3-64 / 1x1 CONV with 32 filters ...). "
+                                   "Stated volumes are checked; exit 1 if one disagrees.")
+    n.add_argument("text", help="the layer(s): text (one per line), a .txt file, or - for standard input")
+    _common(n)
+    n.add_argument("--format", choices=FORMATS, default="text")
+    n.add_argument("--all-rows", action="store_true")
+
     sub.add_parser("list", help="built-in networks", description="List the built-in networks.")
     sub.add_parser("layers", help="layer types a spec may use", description="List the layer types a spec may use.")
     return p
@@ -159,6 +168,35 @@ def _run(args: argparse.Namespace) -> int:
 
         print(render(_report(args.network, args), args.format, all_rows=args.all_rows))
         return 0
+    if args.command == "layer":
+        import json
+        from pathlib import Path
+
+        from .notation import analyze_text
+        from .report import render
+
+        if args.param:
+            raise SpecError("--param does not apply to `layer`: write sizes as symbols or numbers in the text")
+        source = "<layer>"
+        text = args.text
+        if text == "-":
+            text, source = sys.stdin.read(), "<stdin>"
+        elif len(text) < 4096 and "\n" not in text and Path(text).is_file():
+            source = text
+            text = Path(text).read_text(encoding="utf-8", errors="replace")
+        report, checks = analyze_text(text.replace("\\n", "\n"), args.input, source, batch=args.batch, dtype=args.dtype, count=args.count)
+        if args.format == "json":
+            data = report.to_dict()
+            data["stated_volumes"] = checks
+            print(json.dumps(data, indent=2))
+        else:
+            print(render(report, args.format, all_rows=args.all_rows))
+            if checks:
+                print()
+                for c in checks:
+                    verdict = "agrees" if c["agrees"] else f"DISAGREES: computed {c['computed']}"
+                    print(f"stated [{c['stated']}] for {c['layer']}: {verdict}")
+        return 0 if all(c["agrees"] for c in checks) else 1
     if args.command == "explain":
         from .analysis import DTYPE_BYTES
         from .explain import explain, find_node

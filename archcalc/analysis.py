@@ -114,7 +114,10 @@ class Report:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        from .symbolic import text
+
+        # exact integers; a symbolic value is a string in sympy syntax ("27*C**2")
+        return json.dumps(self.to_dict(), indent=indent, default=text)
 
 
 def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs") -> Report:

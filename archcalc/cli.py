@@ -188,7 +188,9 @@ def _run(args: argparse.Namespace) -> int:
         if args.format == "json":
             data = report.to_dict()
             data["stated_volumes"] = checks
-            print(json.dumps(data, indent=2))
+            from .symbolic import text as symbolic_text
+
+            print(json.dumps(data, indent=2, default=symbolic_text))
         else:
             print(render(report, args.format, all_rows=args.all_rows))
             if checks:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .layers import Cost, Layer, Shape, numel
+from .symbolic import largest
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class Graph:
         for node in nodes:
             if not node.inplace:
                 live += numel(node.shape)
-                peak = max(peak, live)
+                peak = largest([peak, live])
             for owner in frees.get(node.index, ()):
                 live -= numel(self.nodes[owner].shape)
             if node.index not in last_use and not node.inplace:

@@ -57,6 +57,19 @@ def _show(v: Any) -> str:
     return str(v) if isinstance(v, Fraction) else repr(v)
 
 
+def sure(condition: Any) -> bool:
+    """True only when a condition certainly holds. With symbolic sizes a check such as
+    ``C % 2 != 0`` may be undecidable: the engine then assumes the spec is right."""
+    try:
+        return bool(condition)
+    except TypeError:  # a sympy relational with free symbols
+        return False
+
+
+def _symbolic(v: Any) -> bool:
+    return bool(getattr(v, "free_symbols", None))
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -64,6 +77,10 @@ def _is_int(v: Any) -> bool:
 def _check_int(name: str, v: Any, minimum: int) -> int:
     if isinstance(v, Fraction) and v.denominator == 1:
         v = int(v)
+    if _symbolic(v):
+        if getattr(v, "is_integer", None) is False or sure(v < minimum):
+            raise LayerError(f"{name} must be an integer >= {minimum}, got {v}")
+        return v
     if not _is_int(v):
         raise LayerError(f"{name} must be an integer, got {_show(v)}")
     if v < minimum:
@@ -260,7 +277,7 @@ class Conv(Layer):
     def validate(self) -> None:
         if self.padding == "same" and self.stride != (1, 1):
             raise LayerError(f"padding 'same' needs stride 1 (PyTorch), got stride {_pair_text(self.stride)}")
-        if self.out % self.groups:
+        if sure(self.out % self.groups != 0):
             raise LayerError(f"out {self.out} is not divisible by groups {self.groups}")
 
     def pad_totals(self) -> tuple[int, int]:
@@ -286,12 +303,12 @@ class Conv(Layer):
 
     def output(self, inputs: list[Shape]) -> Shape:
         c, h, w = _spatial(self, inputs[0])
-        if c % self.groups:
+        if sure(c % self.groups != 0):
             raise LayerError(f"input channels {c} not divisible by groups {self.groups}")
         sizes = []
         for axis, size, k, s, p, d in zip("HW", (h, w), self.kernel, self.stride, self.pad_totals(), self.dilation):
             span = d * (k - 1) + 1
-            if span > size + p:
+            if sure(span > size + p):
                 raise LayerError(
                     f"kernel {k}{f' (dilated {span})' if d > 1 else ''} larger than padded input {axis}={size + p} "
                     f"({size} + {p} padding)"
@@ -344,8 +361,15 @@ def pool_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_
     span = dilation * (kernel - 1)
     numerator = size + 2 * pad - span - 1 + (stride - 1 if ceil_mode else 0)
     out = numerator // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + pad:
-        out -= 1
+    if ceil_mode:
+        last_starts_outside = (out - 1) * stride >= size + pad
+        try:
+            if bool(last_starts_outside):
+                out -= 1
+        except TypeError:
+            raise LayerError(
+                f"ceil_mode with a symbolic size ({size}) depends on its value (PyTorch's last-window rule): give a number"
+            ) from None
     return out
 
 
@@ -381,7 +405,7 @@ class _Pool(Layer):
         sizes = []
         for axis, size, k, s, p, d in zip("HW", (h, w), self.kernel, self.stride, self.padding, self._dilation()):
             n = pool_out(size, k, s, p, d, self.ceil_mode)
-            if n < 1:
+            if sure(n < 1):
                 raise LayerError(f"kernel {k} larger than padded input {axis}={size + 2 * p}")
             sizes.append(n)
         return (c, sizes[0], sizes[1])
@@ -414,8 +438,10 @@ class AvgPool(_Pool):
 
 def _adaptive_bounds(size: int, out: int) -> tuple[int, int]:
     """Largest window and smallest step of PyTorch's adaptive pooling along one axis."""
-    kernel = max(-((-(i + 1) * size) // out) - (i * size) // out for i in range(out))
-    return kernel, max(size // out, 1)
+    from .symbolic import largest
+
+    kernel = largest(-((-(i + 1) * size) // out) - (i * size) // out for i in range(out))
+    return kernel, largest([size // out, 1])
 
 
 class _Adaptive(Layer):
@@ -648,7 +674,7 @@ class Chunk(Layer):
 
     def output(self, inputs: list[Shape]) -> Shape:
         c = inputs[0][0]
-        if c % self.chunks:
+        if sure(c % self.chunks != 0):
             raise LayerError(f"{c} channels do not split into {self.chunks} equal chunks")
         return (c // self.chunks, *inputs[0][1:])
 
@@ -665,7 +691,7 @@ class ChannelShuffle(Layer):
 
     def output(self, inputs: list[Shape]) -> Shape:
         c = _spatial(self, inputs[0])[0]
-        if c % self.groups:
+        if sure(c % self.groups != 0):
             raise LayerError(f"{c} channels not divisible by groups {self.groups}")
         return inputs[0]
 

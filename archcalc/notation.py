@@ -195,7 +195,10 @@ def analyze_text(text: str, input: str | None = None, source: str = "<layer>", *
     volume = input or parsed.input
     if not volume:
         raise SpecError("give the input volume: an `[227x227x3] INPUT` line or --input 227x227x3", file=source)
-    net = NetworkDef("layer", source, parsed.items, {}, volume, {}, description="layers from the lecture notation")
+    sizes = {v for item in parsed.items if isinstance(item, dict) for f in item.values() for k, v in f.items()
+             if k != "name" and isinstance(v, str) and v.isidentifier()}  # CONV3-C: a size written as a letter is a symbol
+    net = NetworkDef("layer", source, parsed.items, {}, volume, {}, description="layers from the lecture notation",
+                     symbols=sorted(sizes - {"same", "valid"}))
     graph = build(net)
     report = summarize(graph, **options)
     checks = []

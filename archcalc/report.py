@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable
+from typing import Any, Iterable
 
 from tabulate import tabulate
 
 from .analysis import COUNT_NOTES, Report, Row
 from .layers import fmt_shape
+from .symbolic import is_symbolic, text
 
 FORMATS = ("text", "markdown", "csv", "json")
 
@@ -20,10 +21,22 @@ CSV_COLUMNS = (
 )
 
 
-def si(n: int) -> str:
+def exact(n: Any) -> str:
+    """An exact count with thousands separators, or a symbolic size as simplified sympy text."""
+    return text(n) if is_symbolic(n) else f"{n:,}"
+
+
+def both(n: Any) -> str:
+    """`138,357,544 (138.4M)`; a symbolic value once."""
+    return exact(n) if is_symbolic(n) else f"{n:,} ({si(n)})"
+
+
+def si(n: Any) -> str:
     """Counts with 4 significant digits: 138357544 -> '138.4M', 15470264320 -> '15.47G'.
 
     Below 10,000 the exact number is shorter than the rounded one, so it is shown as is."""
+    if is_symbolic(n):
+        return text(n)
     if n < 10_000:
         return f"{n:,}"
     for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
@@ -34,8 +47,10 @@ def si(n: int) -> str:
     return str(n)  # pragma: no cover
 
 
-def iec(nbytes: int) -> str:
+def iec(nbytes: Any) -> str:
     """Bytes in binary units: 60950432 -> '58.1 MiB'."""
+    if is_symbolic(nbytes):
+        return f"{text(nbytes)} B"
     if nbytes < 1024:
         return f"{nbytes} B"
     value = float(nbytes)
@@ -51,7 +66,7 @@ def _visible(report: Report, all_rows: bool) -> Iterable[Row]:
 
 
 def _table(report: Report, all_rows: bool, exact: bool, fmt: str) -> str:
-    num = (lambda n: f"{n:,}") if exact else si
+    num = globals()["exact"] if exact else si
     headers = ["layer", "type", "config", "output", "memory", "params", report.count_label, "RF"]
     body = []
     for r in _visible(report, all_rows):
@@ -75,16 +90,17 @@ def totals_lines(report: Report) -> list[str]:
     t, b = report.totals, report.dtype
     per = "per image" if report.batch == 1 else f"for a batch of {report.batch}"
     lines = [
-        f"params        {t.params:,} ({si(t.params)}) = {t.weights:,} weights + {t.biases:,} biases"
-        + (f"; {t.buffers:,} buffer values" if t.buffers else ""),
-        f"param memory  {iec(t.param_bytes)} ({t.param_bytes:,} B, {b})",
-        f"{report.count_label:<13} {t.ops:,} ({si(t.ops)}) {per}",
+        f"params        {both(t.params)} = {exact(t.weights)} weights + {exact(t.biases)} biases"
+        + (f"; {exact(t.buffers)} buffer values" if t.buffers else ""),
+        f"param memory  {iec(t.param_bytes)}" + ("" if is_symbolic(t.param_bytes) else f" ({t.param_bytes:,} B)") + f", {b}",
+        f"{report.count_label:<13} {both(t.ops)} {per}",
     ]
     if report.count != "macs":
-        lines.append(f"MACs          {t.macs:,} ({si(t.macs)}) {per}")
+        lines.append(f"MACs          {both(t.macs)} {per}")
     lines += [
-        f"activations   {t.activations:,} values stored ({si(t.activations)}), input included = {iec(t.activation_bytes)} {per}",
-        f"peak live     {iec(t.peak_activation_bytes)} ({t.peak_activation_bytes:,} B) during one forward pass, {per}",
+        f"activations   {both(t.activations)} values stored, input included = {iec(t.activation_bytes)} {per}",
+        f"peak live     {iec(t.peak_activation_bytes)}" + ("" if is_symbolic(t.peak_activation_bytes) else f" ({t.peak_activation_bytes:,} B)")
+        + f" during one forward pass, {per}",
         f"depth         {t.weighted_layers} weighted layers (conv + linear) on the longest path",
     ]
     unsupported = report.meta.get("unsupported") or {}
@@ -117,8 +133,8 @@ def render_comparison(reports: list[Report], fmt: str = "text") -> str:
     if fmt == "json":
         import json
 
-        return json.dumps([{"name": r.name, "totals": r.__dict__["totals"].__dict__,
-                            "accuracy": r.meta.get("accuracy") or []} for r in reports], indent=2)
+        return json.dumps([{"name": r.name, "totals": r.totals.__dict__, "accuracy": r.meta.get("accuracy") or []}
+                           for r in reports], indent=2, default=text)
     exact = fmt in ("markdown", "csv")
     num = (lambda n: f"{n:,}") if fmt == "markdown" else (str if fmt == "csv" else si)
     size = (lambda b: str(b) if fmt == "csv" else f"{b:,}") if exact else iec

@@ -32,6 +32,7 @@ from .errors import SpecError
 from .expr import ExprError, evaluate
 from .graph import Graph, Node, ReceptiveField
 from .layers import ALIASES, POINTWISE, REGISTRY, Cost, LayerError, Shape, Window, layer_class
+from .symbolic import largest
 
 try:  # the C loader is several times faster; both are safe loaders
     _Loader: Any = yaml.CSafeLoader
@@ -39,7 +40,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 #: Top-level keys of a network or family; anything else is a typo and an error.
-NETWORK_KEYS = {"name", "description", "layers", "params", "input", "blocks", "include", "extends"}
+NETWORK_KEYS = {"name", "description", "layers", "params", "input", "blocks", "include", "extends", "symbols"}
 META_KEYS = {
     "family", "full_name", "paper", "authors", "year", "url", "source", "notes", "differences",
     "accuracy", "expected", "ilsvrc", "torchvision", "reference", "tags", "variant_of", "stochastic_depth",
@@ -103,6 +104,7 @@ class NetworkDef:
     blocks: dict[str, dict[str, Any]]
     meta: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    symbols: list[str] = field(default_factory=list)  # sizes left as symbols (C, H, W, ...)
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str], file: str, where: str) -> None:
@@ -170,6 +172,7 @@ def load_file(path: str | Path) -> dict[str, NetworkDef]:
                 blocks=blocks,
                 meta={**family_meta, **{k: v for k, v in body.items() if k in META_KEYS}},
                 description=str(body.get("description") or data.get("description") or ""),
+                symbols=_symbol_names(body.get("symbols", data.get("symbols")), file, name),
             )
     else:
         _check_keys(data, NETWORK_KEYS | META_KEYS, file, "")
@@ -184,6 +187,7 @@ def load_file(path: str | Path) -> dict[str, NetworkDef]:
                 blocks=blocks,
                 meta={k: v for k, v in data.items() if k in META_KEYS},
                 description=str(data.get("description") or ""),
+                symbols=_symbol_names(data.get("symbols"), file, name),
             )
         }
     for net in nets.values():
@@ -194,6 +198,16 @@ def load_file(path: str | Path) -> dict[str, NetworkDef]:
         if not isinstance(net.params, dict):
             raise SpecError("params must be a mapping", file=file, layer=net.name)
     return nets
+
+
+def _symbol_names(raw: Any, file: str, where: str) -> list[str]:
+    if raw is None:
+        return []
+    names = raw if isinstance(raw, list) else [raw]
+    for n in names:
+        if not isinstance(n, str) or not n.isidentifier():
+            raise SpecError(f"symbols must be a list of names (e.g. [C, H, W]), got {n!r}", file=file, layer=where)
+    return [str(n) for n in names]
 
 
 def _resolve_extends(name: str, raw: dict[str, dict[str, Any]], file: str) -> dict[str, Any]:
@@ -275,9 +289,18 @@ def parse_volume(text: str, env: Mapping[str, Any] | None = None) -> Shape:
     parts = s.split(" x ") if " x " in s else s.split("x")
     if len(parts) not in (1, 3):
         raise ExprError(f"a volume is HxWxC (e.g. 224x224x3) or a length, got {text!r}")
+    env = dict(env or {})
+    bare = [p.strip() for p in parts if p.strip().isidentifier() and p.strip() not in env and p.strip() not in ("true", "false")]
+    if bare:  # a size written as a letter is a symbol: 224xWx3, HxWxC
+        from .symbolic import symbols
+
+        env.update(symbols(bare))
     values = []
     for part in parts:
-        v = evaluate(part.strip(), env or {})
+        v = evaluate(part.strip(), env)
+        if getattr(v, "free_symbols", None):
+            values.append(v)
+            continue
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ExprError(f"volume sizes must be positive integers, got {part.strip()!r} = {v!r} in {text!r}")
         values.append(v)
@@ -384,8 +407,8 @@ class _Builder:
             # map but does not make the output coarser.
             full = [r for i, r in zip(inputs, rfs) if self.nodes[i].shape[1:] == shape[1:]] or rfs
             rf = ReceptiveField(
-                (max(r.size[0] for r in rfs), max(r.size[1] for r in rfs)),
-                (max(r.jump[0] for r in full), max(r.jump[1] for r in full)),
+                (largest(r.size[0] for r in rfs), largest(r.size[1] for r in rfs)),
+                (largest(r.jump[0] for r in full), largest(r.jump[1] for r in full)),
             )
         index = len(self.nodes)
         storage = self.nodes[inputs[0]].storage if reuses else index
@@ -611,8 +634,13 @@ def _grow(rf: ReceptiveField, w: Window) -> ReceptiveField:
 
 
 def resolve_params(net: NetworkDef, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Network parameters, with overrides applied; later parameters may use earlier ones."""
+    """Network parameters, with overrides applied; later parameters may use earlier ones.
+    Declared symbols come first, so parameters may be expressions of them."""
     env: dict[str, Any] = {}
+    if net.symbols:
+        from .symbolic import symbols
+
+        env.update(symbols(net.symbols))
     unknown = set(overrides or {}) - set(net.params)
     if unknown:
         name = sorted(unknown)[0]

@@ -1,0 +1,48 @@
+"""Symbolic sizes: the only module that imports sympy, and only when a symbol is present.
+
+Sizes left as symbols (C, H, W, k ...) flow through the same layer formulas as integers:
+sympy objects support the same arithmetic (``//`` becomes ``floor``), so nothing is written
+twice. Symbols are positive integers, so ``floor(H - 1) + 1`` simplifies to ``H``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def is_symbolic(value: Any) -> bool:
+    """True for a sympy expression with free symbols (checked without importing sympy)."""
+    return bool(getattr(value, "free_symbols", None))
+
+
+def symbol(name: str) -> Any:
+    import sympy
+
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+def symbols(names: Any) -> dict[str, Any]:
+    return {str(n): symbol(str(n)) for n in names}
+
+
+def largest(values: Any) -> Any:
+    """max() that also takes symbolic values (sympy.Max keeps what cannot be decided)."""
+    values = list(values)
+    if any(is_symbolic(v) for v in values):
+        import sympy
+
+        return sympy.Max(*values)
+    return max(values)
+
+
+def simplify(value: Any) -> Any:
+    if not is_symbolic(value):
+        return value
+    import sympy
+
+    return sympy.simplify(value)
+
+
+def text(value: Any) -> str:
+    """A value as sympy syntax (``27*C**2``) — the form JSON carries for symbolic values."""
+    return str(simplify(value))

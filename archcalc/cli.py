@@ -123,6 +123,13 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--format", choices=FORMATS, default="text")
     n.add_argument("--all-rows", action="store_true")
 
+    a = sub.add_parser("lecture", help="audit every numeric claim in the lectures",
+                       description="Compute every numeric claim and question of the lecture documents and say "
+                                   "where the lectures agree, round, or are wrong.")
+    a.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    a.add_argument("--write", metavar="PATH", help="write the markdown audit to PATH (atomically), e.g. reports/lecture_audit.md")
+    a.add_argument("--verdict", action="append", default=[], help="only claims with this verdict (wrong, ambiguous, ...)")
+
     sub.add_parser("list", help="built-in networks", description="List the built-in networks.")
     sub.add_parser("layers", help="layer types a spec may use", description="List the layer types a spec may use.")
     return p
@@ -199,6 +206,30 @@ def _run(args: argparse.Namespace) -> int:
                     verdict = "agrees" if c["agrees"] else f"DISAGREES: computed {c['computed']}"
                     print(f"stated [{c['stated']}] for {c['layer']}: {verdict}")
         return 0 if all(c["agrees"] for c in checks) else 1
+    if args.command == "lecture":
+        from .lecture import audit, render_markdown, render_text
+
+        answers = audit()
+        if args.write:
+            from .fileio import write_atomic
+
+            write_atomic(args.write, render_markdown(answers))
+            print(f"wrote {args.write}: {len(answers)} claims")
+            return 0
+        if args.verdict:
+            answers = [x for x in answers if x.entry.get("verdict") in args.verdict]
+        if args.format == "markdown":
+            print(render_markdown(answers), end="")
+        elif args.format == "json":
+            import json
+
+            from .lecture import _show
+
+            print(json.dumps([{**x.entry, "computed": _show(x.value) if x.value is not None else None,
+                               "computed_working": x.working, "check": x.check} for x in answers], indent=2, default=str))
+        else:
+            print(render_text(answers))
+        return 0
     if args.command == "explain":
         from .analysis import DTYPE_BYTES
         from .explain import explain, find_node

@@ -1,0 +1,332 @@
+"""`archcalc lecture`: audit every numeric claim in the lectures.
+
+The question bank (archcalc/data/lecture_questions.yaml — data, not code) holds each claim with
+the lecture's stated answer, a hand derivation, a verdict and how archcalc computes it. This
+module computes every answer with the engine (zoo specs, snippets in the lectures' notation,
+ratios, metadata), shows the working, and checks the recorded verdict against the computed
+number wherever the lecture states one number: "agrees" must be exact, "rounding" within the
+stated precision, "wrong" outside it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+from .layers import fmt_shape
+from .symbolic import is_symbolic, text
+
+BANK = Path(__file__).parent / "data" / "lecture_questions.yaml"
+VERDICTS = ("wrong", "ambiguous", "rounding", "agrees", "not-computable")
+_UNITS = {"k": 10**3, "thousand": 10**3, "m": 10**6, "million": 10**6, "mb": 10**6, "g": 10**9, "b": 10**9, "billion": 10**9}
+
+
+@dataclass
+class Answer:
+    entry: dict[str, Any]
+    value: Any = None  # the computed answer (number, text, list or mapping)
+    working: list[str] = field(default_factory=list)
+    check: str = ""  # exact | rounding | differs | "" (no single stated number)
+    consistent: bool = True  # the recorded verdict agrees with `check`
+
+
+def load_bank(path: Path = BANK) -> list[dict[str, Any]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(questions, list):
+        raise SpecError("the question bank must hold `questions:`", file=str(path))
+    ids = [q.get("id") for q in questions]
+    if len(set(ids)) != len(ids):
+        raise SpecError("question ids must be unique", file=str(path))
+    return questions
+
+
+# ------------------------------------------------------------------------------------------
+# computing
+
+
+@lru_cache(maxsize=None)
+def _report(spec: str, input: str | None, params: tuple[tuple[str, Any], ...], dtype: str) -> Any:
+    from .analysis import analyze
+
+    return analyze(spec, input=input, params=dict(params), dtype=dtype)
+
+
+@lru_cache(maxsize=None)
+def _graph(spec: str, input: str | None, params: tuple[tuple[str, Any], ...]) -> Any:
+    from .spec import build, find
+
+    return build(find(spec), input=input, params=dict(params))
+
+
+def _row(report: Any, name: str) -> Any:
+    exact = [r for r in report.rows if r.name == name]
+    tail = [r for r in report.rows if r.name.split(".")[-1] == name]
+    found = exact or (tail if len(tail) == 1 else [])
+    if not found:
+        raise SpecError(f"no layer {name!r} in {report.name}")
+    return found[0]
+
+
+def _headline(meta: dict[str, Any], key: str) -> Any:
+    from .report import headline_accuracy
+
+    if key.startswith("ilsvrc."):
+        return (meta.get("ilsvrc") or {}).get(key.split(".", 1)[1])
+    entries = meta.get("accuracy") or []
+    entry = next((e for e in entries if "torchvision" in str(e.get("source", ""))), entries[0] if entries else {})
+    name = key.split(".", 1)[1]
+    if name in entry:
+        return entry[name]
+    base = name.replace("_error", "")
+    if name.endswith("_error") and base in entry:
+        return round(100 - float(entry[base]), 3)
+    if f"{name}_error" in entry:
+        return round(100 - float(entry[f"{name}_error"]), 3)
+    return headline_accuracy(meta)[0] if name == "top1" else None
+
+
+def _layer_value(report: Any, row: Any, quantity: str) -> Any:
+    if quantity == "output":
+        return fmt_shape(row.output)
+    if quantity == "weights":
+        return row.params - row.biases
+    if quantity == "config":
+        return f"{row.type} {row.config}".strip()
+    if quantity == "receptive_field":
+        return row.receptive_field
+    return getattr(row, quantity)
+
+
+def _quantity(c: dict[str, Any], working: list[str]) -> Any:
+    quantity = c.get("quantity")
+    if isinstance(quantity, list):
+        return {q: _quantity({**c, "quantity": q}, working) for q in quantity}
+    params = tuple(sorted((c.get("params") or {}).items()))
+    if "specs" in c:
+        return {s: _quantity({k: v for k, v in {**c, "spec": s}.items() if k != "specs"}, []) for s in c["specs"]}
+    if "snippet" in c:
+        from .notation import analyze_text
+
+        report, _ = analyze_text(c["snippet"], c.get("input"), "<lecture snippet>")
+        label = " / ".join(c["snippet"].splitlines())
+        if str(quantity).startswith("totals."):
+            value = getattr(report.totals, quantity.split(".", 1)[1])
+        elif c.get("per_layer"):
+            value = [_layer_value(report, r, quantity) for r in report.rows[1:]]
+        else:
+            value = _layer_value(report, report.rows[-1], quantity)
+        working.append(f"archcalc layer {label!r} --input {c.get('input')}: {quantity} = {_show(value)}")
+        return value
+    spec = c["spec"]
+    if str(quantity).startswith("metadata."):
+        from .spec import find
+
+        value = _headline(find(spec).meta, quantity.split(".", 1)[1])
+        working.append(f"{spec} metadata {quantity.split('.', 1)[1]} = {_show(value)}")
+        return value
+    report = _report(spec, c.get("input"), params, c.get("dtype", "float32"))
+    if str(quantity).startswith("totals."):
+        value = getattr(report.totals, quantity.split(".", 1)[1])
+        working.append(f"{spec} {quantity} = {_show(value)} (sum over its {len(report.rows)} rows)"
+                       if quantity != "totals.weighted_layers" else f"{spec}: {value} weighted layers on the longest path")
+        return value
+    if "layers" not in c and "layer" not in c:  # a per-layer quantity over the whole network
+        values = sorted({str(_layer_value(report, r, quantity)) for r in report.rows if r.config})
+        working.append(f"{spec}: distinct {quantity} over its layers: {'; '.join(values)}")
+        return values
+    names = c.get("layers") or [c["layer"]]
+    rows = [_row(report, n) for n in names]
+    values = [_layer_value(report, r, quantity) for r in rows]
+    if len(rows) == 1:
+        working.extend(_explained(spec, c, rows[0].name, quantity))
+        return values[0]
+    if c.get("combine") == "sum":
+        working.append(f"{spec}: {' + '.join(_show(v) for v in values)} = {_show(sum(values))} ({', '.join(names)})")
+        return sum(values)
+    if len({str(v) for v in values}) == 1:
+        working.extend(_explained(spec, c, rows[0].name, quantity))
+        working.append(f"{spec}: the same for each of {', '.join(names)}")
+        return values[0]
+    working.append(f"{spec}: " + "; ".join(f"{n} {_show(v)}" for n, v in zip(names, values)))
+    return values
+
+
+_EXPLAIN_LABEL = {"output": ("output H, W", "output H", "output"), "params": ("params",), "weights": ("params",),
+                  "biases": ("  biases",), "macs": ("MACs",), "activations": ("memory",), "receptive_field": ("recept. field",)}
+
+
+def _explained(spec: str, c: dict[str, Any], layer: str, quantity: str) -> list[str]:
+    from .explain import explain, find_node
+
+    graph = _graph(spec, c.get("input"), tuple(sorted((c.get("params") or {}).items())))
+    lines = explain(graph, find_node(graph, layer))
+    wanted = _EXPLAIN_LABEL.get(quantity, ())
+    picked = [l.strip() for l in lines if any(l.startswith(w) for w in wanted)]
+    return [f"{spec} {layer}: {l}" for l in picked[:2]]
+
+
+def compute(entry: dict[str, Any]) -> Answer:
+    answer = Answer(entry)
+    c = entry.get("compute") or {}
+    if "missing" in c or entry.get("verdict") == "not-computable" and not c:
+        answer.working.append(f"not computed: {c.get('missing', 'no formula')}")
+        return answer
+    if "numerator" in c:
+        num = _quantity(c["numerator"], answer.working)
+        den = _quantity(c["denominator"], answer.working)
+        answer.value = _ratio(num, den)
+        answer.working.append(f"ratio: {_show(num)} / {_show(den)} = {_show(answer.value)}")
+    else:
+        answer.value = _quantity(c, answer.working)
+    answer.check = auto_check(entry.get("stated", ""), answer.value)
+    answer.consistent = _consistent(entry.get("verdict", ""), answer.check)
+    return answer
+
+
+def _ratio(num: Any, den: Any) -> Any:
+    if is_symbolic(num) or is_symbolic(den):
+        import sympy
+
+        return sympy.simplify(num / den)
+    if isinstance(num, (int, float)) and isinstance(den, (int, float)) and den:
+        return round(num / den, 3)
+    return f"{_show(num)} vs {_show(den)}"
+
+
+# ------------------------------------------------------------------------------------------
+# checking a stated number
+
+
+def stated_number(stated: str) -> tuple[float, float] | None:
+    """The single number a stated answer gives, with its precision: "35K" -> (35000, 1000),
+    "(11*11*3)*96 = 35K" -> the part after "=", "5 million" -> (5e6, 1e6), "12x" -> (12, 1).
+    None when the answer is not one number (a shape, a list, prose with several numbers)."""
+    s = stated.split("=")[-1] if "=" in stated else stated
+    s = re.sub(r"\([^)]*\)", " ", s).replace(",", "")
+    # numbers glued to a name (FC1000, CONV3) are names, not stated values
+    tokens = re.findall(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s*(thousand|million|billion|mb|[kmgb])?(?:x|×)?(?![A-Za-z\d])", s, re.I)
+    if len(tokens) != 1 or re.search(r"\d\s*x\s*\d", s):
+        return None
+    digits, unit = tokens[0]
+    scale = _UNITS.get(unit.lower(), 1) if unit else 1
+    if "." in digits:
+        precision = 10 ** -len(digits.split(".")[1])
+    else:
+        precision = 10 ** (len(digits) - len(digits.rstrip("0"))) if digits.strip("0") else 1
+    return float(digits) * scale, precision * scale
+
+
+def auto_check(stated: str, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+        return ""
+    parsed = stated_number(str(stated))
+    if parsed is None:
+        return ""
+    number, precision = parsed
+    if "%" in str(stated) and abs(value) < 1 and number > 1:
+        value = value * 100
+    if abs(number - float(value)) < 1e-9 * max(1.0, abs(number)):
+        return "exact"
+    if abs(number - float(value)) <= precision / 2 + 1e-9:
+        return "rounding"
+    return "differs"
+
+
+def _consistent(verdict: str, check: str) -> bool:
+    if not check or verdict in ("ambiguous", "not-computable"):
+        return True
+    return {"agrees": ("exact",), "rounding": ("rounding", "exact"), "wrong": ("differs",)}.get(verdict, ()) .__contains__(check)
+
+
+# ------------------------------------------------------------------------------------------
+# output
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if is_symbolic(value):
+        return text(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_show(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    return str(value)
+
+
+def audit() -> list[Answer]:
+    return [compute(entry) for entry in load_bank()]
+
+
+def render_markdown(answers: list[Answer]) -> str:
+    from collections import Counter
+
+    counts = Counter(a.entry.get("verdict") for a in answers)
+    lines = [
+        "# Lecture audit",
+        "",
+        "Every numeric claim and question in the four lecture documents (`shared/seeds/`), computed by",
+        "archcalc. Regenerate with `archcalc lecture --write reports/lecture_audit.md`; a test keeps this",
+        "file in sync with the question bank (`archcalc/data/lecture_questions.yaml`) and the engine.",
+        "",
+        "Documents: 000 CS231n 2018 lecture 9 (slides), 001 video lecture on GoogLeNet/ResNet (transcript),",
+        "002 CS231n lecture 9 summary (markdown), 003 Seoul National University 2020 lecture 9.",
+        "",
+        "| verdict | claims |",
+        "|---|---:|",
+        *(f"| {v} | {counts.get(v, 0)} |" for v in VERDICTS),
+        f"| **total** | **{len(answers)}** |",
+        "",
+        "Where the lecture states a single number, archcalc checks the verdict against it: *exact*,",
+        "*within the stated rounding*, or *differs*.",
+        "",
+    ]
+    for title, chosen in (("Where the lectures are wrong", ("wrong",)), ("Where it depends on the variant", ("ambiguous",)),
+                          ("Every claim", VERDICTS)):
+        lines += [f"## {title}", ""]
+        for a in answers:
+            if a.entry.get("verdict") in chosen:
+                lines += _entry_md(a, brief=title != "Every claim")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _entry_md(a: Answer, brief: bool) -> list[str]:
+    e = a.entry
+    docs = ", ".join(str(d) for d in e.get("documents") or [])
+    out = [f"### {e['id']}" + (f" — {e.get('verdict')}" if not brief else ""), "",
+           f"**Q:** {e.get('question', '').strip()}  ", f"**Lecture ({docs}):** “{e.get('quote', '').strip()}” → **{e.get('stated', '')}**  "]
+    if a.value is not None:
+        out.append(f"**archcalc:** {_show(a.value)}" + (f" ({ {'exact': 'exactly the stated number', 'rounding': 'the stated number is its rounding', 'differs': 'differs from the stated number'}[a.check]})" if a.check else "") + "  ")
+    for w in a.working:
+        out.append(f"- `{w}`" if len(w) < 160 else f"- {w}")
+    if e.get("working"):
+        out.append(f"- by hand: {str(e['working']).strip()}")
+    verdict = e.get("verdict", "")
+    reason = str(e.get("reason") or "").strip()
+    out += [f"**Verdict:** {verdict}" + (f" — {reason}" if reason else ""), ""]
+    return out
+
+
+def render_text(answers: list[Answer]) -> str:
+    out = []
+    for a in answers:
+        e = a.entry
+        out.append(f"[{e.get('verdict', ''):>14}] {e['id']}: {e.get('question', '').strip()}")
+        out.append(f"{'':17}lecture: {e.get('stated', '')}   archcalc: {_show(a.value) if a.value is not None else '-'}")
+        for w in a.working[:3]:
+            out.append(f"{'':17}{w}")
+        if e.get("reason"):
+            out.append(f"{'':17}why: {str(e['reason']).strip()}")
+    return "\n".join(out)

@@ -130,6 +130,13 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--write", metavar="PATH", help="write the markdown audit to PATH (atomically), e.g. reports/lecture_audit.md")
     a.add_argument("--verdict", action="append", default=[], help="only claims with this verdict (wrong, ambiguous, ...)")
 
+    ch = sub.add_parser("chart", help="accuracy vs multiply-adds chart", description=
+                        "Draw top-1 accuracy against exact multiply-adds, bubble area proportional to parameters, "
+                        "for every zoo network with an accuracy figure (or the ones named).")
+    ch.add_argument("kind", choices=["accuracy"])
+    ch.add_argument("networks", nargs="*")
+    ch.add_argument("--out", default="accuracy_vs_macs.png", help="output file (.png, .svg, .pdf); written atomically")
+
     sub.add_parser("list", help="built-in networks", description="List the built-in networks.")
     sub.add_parser("layers", help="layer types a spec may use", description="List the layer types a spec may use.")
     return p
@@ -206,6 +213,12 @@ def _run(args: argparse.Namespace) -> int:
                     verdict = "agrees" if c["agrees"] else f"DISAGREES: computed {c['computed']}"
                     print(f"stated [{c['stated']}] for {c['layer']}: {verdict}")
         return 0 if all(c["agrees"] for c in checks) else 1
+    if args.command == "chart":
+        from .plots import chart
+
+        count = chart(args.kind, args.networks, args.out)
+        print(f"wrote {args.out}: {count} networks")
+        return 0
     if args.command == "lecture":
         from .lecture import audit, render_markdown, render_text
 

@@ -99,7 +99,11 @@ class Graph:
         for node in nodes:
             if not node.inplace:
                 live += numel(node.shape)
-                peak = largest([peak, live])
+                try:
+                    if live > peak:
+                        peak = live
+                except TypeError:  # symbolic sizes: keep every candidate in a sympy.Max
+                    peak = largest([peak, live])
             for owner in frees.get(node.index, ()):
                 live -= numel(self.nodes[owner].shape)
             if node.index not in last_use and not node.inplace:

@@ -470,9 +470,11 @@ class _Builder:
             raise self.error(f"blocks nested more than {MAX_DEPTH} deep", scope.path(kind))
         explicit = body.get("name")
         if explicit is not None:  # `name: 0` is a name (YAML gives an int)
-            if not isinstance(explicit, (str, int)) or isinstance(explicit, bool) or str(explicit).strip() == "" or "." in str(explicit):
-                raise self.error(f"a layer name is a word or a number without dots, got {explicit!r}", scope.path(kind))
-            explicit = str(explicit).strip()
+            if type(explicit) is not str:
+                explicit = str(explicit) if type(explicit) is int else ""
+            explicit = explicit.strip()
+            if not explicit or "." in explicit:
+                raise self.error(f"a layer name is a word or a number without dots, got {body.get('name')!r}", scope.path(kind))
         if "when" in body:
             keep = self.value(body["when"], env, scope.path(explicit if explicit is not None else kind), "when")
             if not keep:

@@ -9,7 +9,6 @@ from typing import Any, Callable, Mapping
 
 from .errors import SpecError
 from .graph import Graph, Node
-from .layers import fmt_shape
 
 #: bytes per stored value
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -194,6 +193,3 @@ def analyze(
         graph = build(net, input=input, params=params)
     return summarize(graph, batch=batch, dtype=dtype, count=count)
 
-
-def output_text(row: Row) -> str:
-    return fmt_shape(row.output)

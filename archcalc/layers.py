@@ -827,6 +827,3 @@ class Mul(_Merge):
                 raise LayerError("mul needs shapes that broadcast, got " + ", ".join(fmt_shape(x) for x in inputs))
         return full
 
-
-def type_names() -> list[str]:
-    return sorted(REGISTRY)

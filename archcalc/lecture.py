@@ -243,7 +243,8 @@ def auto_check(stated: str, value: Any) -> str:
 def _consistent(verdict: str, check: str) -> bool:
     if not check or verdict in ("ambiguous", "not-computable"):
         return True
-    return {"agrees": ("exact",), "rounding": ("rounding", "exact"), "wrong": ("differs",)}.get(verdict, ()) .__contains__(check)
+    allowed = {"agrees": ("exact",), "rounding": ("rounding", "exact"), "wrong": ("differs",)}
+    return check in allowed.get(verdict, ())
 
 
 # ------------------------------------------------------------------------------------------

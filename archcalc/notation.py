@@ -26,7 +26,6 @@ from typing import Any
 
 from .errors import SpecError
 
-FORMS = __doc__.split("case does not matter;")[0] if __doc__ else ""
 ACCEPTED = """accepted forms:
   [227x227x3] INPUT | CONV1: 96 11x11 filters at stride 4, pad 0 | MAX POOL1: 3x3 filters at stride 2
   NORM1: Normalization layer | FC6: 4096 neurons | CONV3-64 | POOL2 | FC 4096 | FC-1000

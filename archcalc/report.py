@@ -65,8 +65,8 @@ def _visible(report: Report, all_rows: bool) -> Iterable[Row]:
     return report.rows if all_rows else [r for r in report.rows if not r.trivial]
 
 
-def _table(report: Report, all_rows: bool, exact: bool, fmt: str) -> str:
-    num = globals()["exact"] if exact else si
+def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str) -> str:
+    num = exact if exact_numbers else si
     headers = ["layer", "type", "config", "output", "memory", "params", report.count_label, "RF"]
     body = []
     for r in _visible(report, all_rows):

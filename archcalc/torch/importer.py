@@ -179,12 +179,12 @@ class _Importer:
             owner = pname.rsplit(".", 1)[0] if "." in pname else ""
             if pname not in self.used_params and owner not in self.used_params:
                 unused[pname.split(".")[0]] += p.numel()
-        if unused:
+        if unused:  # parameters of modules that never run (aux heads in eval): counted, not executed
             self.builder.executed = False
             for group, count in unused.items():
                 self._add(f"{group}.unused", "parameters", {"count": count, "label": f"{group}: not run in forward"}, (0,))
             self.builder.executed = True
-            self._add("output", "identity", {}, (output,)) if nodes[-1].type == "parameters" else None
+            self._add("output", "identity", {}, (output,))  # the network's output stays the last row
 
     def _add(self, path: str, kind: str, fields: dict[str, Any], inputs: tuple[int, ...], expect: tuple[int, ...] | None = None) -> int:
         local, k = self.paths.get(path, path), 1

@@ -53,26 +53,18 @@ def load_bank(path: Path = BANK) -> list[dict[str, Any]]:
 
 
 @lru_cache(maxsize=None)
-def _report(spec: str, input: str | None, params: tuple[tuple[str, Any], ...], dtype: str) -> Any:
-    from .analysis import analyze
-
-    return analyze(spec, input=input, params=dict(params), dtype=dtype)
-
-
-@lru_cache(maxsize=None)
 def _graph(spec: str, input: str | None, params: tuple[tuple[str, Any], ...]) -> Any:
+    """Each network is built once; its report (per dtype) and its working both read this graph."""
     from .spec import build, find
 
     return build(find(spec), input=input, params=dict(params))
 
 
-def _row(report: Any, name: str) -> Any:
-    exact = [r for r in report.rows if r.name == name]
-    tail = [r for r in report.rows if r.name.split(".")[-1] == name]
-    found = exact or (tail if len(tail) == 1 else [])
-    if not found:
-        raise SpecError(f"no layer {name!r} in {report.name}")
-    return found[0]
+@lru_cache(maxsize=None)
+def _report(spec: str, input: str | None, params: tuple[tuple[str, Any], ...], dtype: str) -> Any:
+    from .analysis import summarize
+
+    return summarize(_graph(spec, input, params), dtype=dtype)
 
 
 def _headline(meta: dict[str, Any], key: str) -> Any:
@@ -142,8 +134,11 @@ def _quantity(c: dict[str, Any], working: list[str]) -> Any:
         values = sorted({str(_layer_value(report, r, quantity)) for r in report.rows if r.config})
         working.append(f"{spec}: distinct {quantity} over its layers: {'; '.join(values)}")
         return values
+    from .explain import find_node
+
     names = c.get("layers") or [c["layer"]]
-    rows = [_row(report, n) for n in names]
+    graph = _graph(spec, c.get("input"), params)
+    rows = [report.rows[find_node(graph, n).index] for n in names]  # rows and nodes share order
     values = [_layer_value(report, r, quantity) for r in rows]
     if len(rows) == 1:
         working.extend(_explained(spec, c, rows[0].name, quantity))

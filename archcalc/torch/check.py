@@ -18,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..analysis import summarize
 from ..graph import Graph
+from ..layers import numel
 from .build import GraphModule, module_name
 from .reference import compare, measure, reference_model, reference_of
 
@@ -110,7 +111,7 @@ def check(graph: Graph, use_fvcore: bool = True, use_reference: bool = True) -> 
                 params=(row.params, sum(p.numel() for p in module.parameters())),
                 macs=(node.cost.macs, None if torch_flops is None else torch_flops // 2),
                 fvcore=(node.cost.macs + node.cost.fvcore_extra, fvcore_ops),
-                activations=(row.activations, None if measured_shape is None else _numel(measured_shape)),
+                activations=(row.activations, None if measured_shape is None else numel(measured_shape)),
             )
         )
     result = CheckResult(graph.name, layers, fvcore_used=use_fvcore)
@@ -134,13 +135,6 @@ def check_model(graph: Graph, model: Any) -> CheckResult:
 
 def _device(model: Any) -> str:
     return str(next((p.device for p in model.parameters()), "cpu"))
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 def render_check(result: CheckResult, fmt: str = "text") -> str:

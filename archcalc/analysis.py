@@ -58,7 +58,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Totals:
-    params: int
+    params: int  # every parameter of the model, training-only heads included
+    inference_params: int  # the parameters of the rows that run at inference (aux heads excluded)
     biases: int
     weights: int  # params without biases
     buffers: int
@@ -154,6 +155,7 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
     activations = sum(r.stored_activations for r in rows)
     totals = Totals(
         params=params,
+        inference_params=sum(r.params for r in rows if r.executed),
         biases=biases,
         weights=params - biases,
         buffers=buffers,

@@ -37,7 +37,7 @@ def accuracy_points(names: Iterable[str] | None = None) -> list[Point]:
         if not top1:
             continue
         totals = analyze(name).totals
-        points.append(Point(name, totals.macs, totals.params, float(top1), source))
+        points.append(Point(name, totals.macs, totals.inference_params, float(top1), source))
     return points
 
 

@@ -92,6 +92,8 @@ def totals_lines(report: Report) -> list[str]:
     lines = [
         f"params        {both(t.params)} = {exact(t.weights)} weights + {exact(t.biases)} biases"
         + (f"; {exact(t.buffers)} buffer values" if t.buffers else ""),
+        *([f"  at inference {both(t.inference_params)} (training-only heads exist but do not run)"]
+          if t.inference_params != t.params else []),
         f"param memory  {iec(t.param_bytes)}" + ("" if is_symbolic(t.param_bytes) else f" ({t.param_bytes:,} B)") + f", {b}",
         f"{report.count_label:<13} {both(t.ops)} {per}",
     ]
@@ -144,7 +146,7 @@ def render_comparison(reports: list[Report], fmt: str = "text") -> str:
     for r in reports:
         t = r.totals
         top1, top5, source = headline_accuracy(dict(r.meta))
-        body.append([r.name, fmt_shape(r.input), num(t.params), num(t.ops), size(t.activation_bytes),
+        body.append([r.name, fmt_shape(r.input), num(t.inference_params), num(t.ops), size(t.activation_bytes),
                      size(t.peak_activation_bytes), str(t.weighted_layers), top1, top5, source])
     if fmt == "csv":
         out = io.StringIO()

@@ -46,3 +46,15 @@ def simplify(value: Any) -> Any:
 def text(value: Any) -> str:
     """A value as sympy syntax (``27*C**2``) — the form JSON carries for symbolic values."""
     return str(simplify(value))
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps``' default: a symbolic size as sympy text, a sympy number as the JSON number
+    it is (the JSON contract: only symbolic values are strings)."""
+    if is_symbolic(value):
+        return text(value)
+    if getattr(value, "is_Integer", False):
+        return int(value)
+    if getattr(value, "is_Number", False):
+        return float(value)
+    raise TypeError(f"{value!r} ({type(value).__name__}) has no JSON form")

@@ -127,8 +127,9 @@ def reference_model(ref: str) -> nn.Module:
 
 
 def reference_of(meta: dict[str, Any]) -> str | None:
-    """The reference a spec names: its torchvision builder, else its `reference:`."""
-    return meta.get("torchvision") or meta.get("reference")
+    """The reference a spec names: its `reference:` where it gives one (it may be a variant of its
+    torchvision builder, as googlenet without aux heads), else its torchvision builder."""
+    return meta.get("reference") or meta.get("torchvision")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,3 +58,11 @@ def json_default(value: Any) -> Any:
     if getattr(value, "is_Number", False):
         return float(value)
     raise TypeError(f"{value!r} ({type(value).__name__}) has no JSON form")
+
+
+def same_expression(value: Any, expression: str) -> bool:
+    """A symbolic value equals an expression written in sympy syntax ("9*D*K*(H - 2)*(W - 2)")."""
+    import sympy
+
+    names = {str(s): s for s in getattr(value, "free_symbols", ())}  # the value's own symbols (integer, positive)
+    return sympy.simplify(value - sympy.sympify(expression, locals=names)) == 0

@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
         from ..symbolic import json_default
 
-        print(json.dumps([{**x.entry, "computed": x.value, "computed_working": x.working, "check": x.check}
+        print(json.dumps([{**x.entry, "computed": x.value, "computed_working": x.working, "check": x.check,
+                           "hand_check": x.hand_check}
                           for x in answers], indent=2, default=json_default))
     else:
         print(render_text(answers))

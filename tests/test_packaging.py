@@ -38,11 +38,14 @@ def _requirement_name(req: str) -> str:
     return re.split(r"[<>=!~ \[;]", req, maxsplit=1)[0].lower()
 
 
-def test_every_core_dependency_is_imported():
-    used = set().union(*(_imports(p) for p in (ROOT / "archcalc").rglob("*.py")))
-    for req in PYPROJECT["project"]["dependencies"]:
+@pytest.mark.parametrize("group, code", [("dependencies", "archcalc"), ("torch", "archcalc"), ("test", "tests")])
+def test_every_declared_dependency_is_imported(group, code):
+    project = PYPROJECT["project"]
+    declared = project["dependencies"] if group == "dependencies" else project["optional-dependencies"][group]
+    used = set().union(*(_imports(p) for p in (ROOT / code).rglob("*.py")))
+    for req in declared:
         name = _requirement_name(req)
-        assert MODULE_OF.get(name, name) in used, f"{req} is declared but archcalc never imports it"
+        assert MODULE_OF.get(name, name) in used, f"{req} is declared but {code}/ never imports it"
 
 
 def test_reference_models_do_not_import_the_engine():

@@ -58,6 +58,20 @@ def test_reference_models_do_not_import_the_engine():
         assert not bad, f"{path.name} imports {bad}"
 
 
+def test_spec_references_ship_with_the_package():
+    """A `reference:` names timm or a module archcalc installs, never the test suite."""
+    from archcalc.spec import zoo
+
+    refs = {name: net.meta["reference"] for name, net in zoo().items() if net.meta.get("reference")}
+    assert len(refs) > 30
+    for name, ref in refs.items():
+        module, _, attr = ref.partition(":")
+        assert module == "timm" or (module.startswith("archcalc.torch.refs.") and attr.isidentifier()), f"{name}: {ref}"
+        if module != "timm":
+            path = ROOT / (module.replace(".", "/") + ".py")
+            assert f"def {attr}(" in path.read_text(), f"{name}: {ref} not defined in {path.name}"
+
+
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     command = re.search(r"^# 2\.[^`]*?\n(pip install [^\n]*)", readme, re.M).group(1)
@@ -105,10 +119,10 @@ def test_wheel_installs_and_runs_outside_the_repository(tmp_path):
     expected |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "archcalc" / "data").iterdir()}
     assert len(expected) > 20 and sorted(expected - names) == []
 
-    venv = tmp_path / "venv"
-    assert run(sys.executable, "-m", "venv", "--system-site-packages", str(venv)).returncode == 0
+    venv = tmp_path / "venv"  # without its own pip (ensurepip takes seconds): this pip installs into it
+    assert run(sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)).returncode == 0
     bin_ = venv / "bin"
-    out = run(str(bin_ / "python"), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel))
+    out = run(sys.executable, "-m", "pip", "--python", str(bin_ / "python"), "install", "--no-deps", "--no-index", str(wheel))
     assert out.returncode == 0, out.stderr
 
     outside = tmp_path / "elsewhere"

@@ -42,8 +42,8 @@ class Row:
     other_ops: int  # x batch
     activations: int  # output elements, x batch
     inplace: bool  # output reuses its input's memory: adds no activation memory
-    receptive_field: str
-    rf_jump: str
+    receptive_field: Any  # a count when H and W agree, else (h, w)
+    rf_jump: Any  # the same for the effective stride
     executed: bool = True  # False: an auxiliary head that exists but does not run at inference
 
     @property
@@ -114,10 +114,15 @@ class Report:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        from .symbolic import text
+        from .symbolic import json_default
 
         # exact integers; a symbolic value is a string in sympy syntax ("27*C**2")
-        return json.dumps(self.to_dict(), indent=indent, default=text)
+        return json.dumps(self.to_dict(), indent=indent, default=json_default)
+
+
+def _square(hw: tuple[Any, Any]) -> Any:
+    """One number when H and W agree (the JSON contract: numbers stay numbers), else (h, w)."""
+    return hw[0] if hw[0] == hw[1] else tuple(hw)
 
 
 def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs") -> Report:
@@ -142,8 +147,8 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
             other_ops=n.cost.other_ops * batch,
             activations=n.activations * batch,
             inplace=n.inplace,
-            receptive_field=n.rf.text(),
-            rf_jump=str(n.rf.jump[0]) if n.rf.jump[0] == n.rf.jump[1] else f"{n.rf.jump[0]}x{n.rf.jump[1]}",
+            receptive_field=_square(n.rf.size),
+            rf_jump=_square(n.rf.jump),
             executed=n.executed,
         )
         for n in graph.nodes

@@ -4,12 +4,15 @@ The question bank (archcalc/data/lecture_questions.yaml — data, not code) hold
 the lecture's stated answer, a hand derivation, a verdict and how archcalc computes it. This
 module computes every answer with the engine (zoo specs, snippets in the lectures' notation,
 ratios, metadata), shows the working, and checks the recorded verdict against the computed
-number wherever the lecture states one number: "agrees" must be exact, "rounding" within the
-stated precision, "wrong" outside it.
+answer wherever the lecture states one number or volume: "agrees" must be exact, "rounding"
+within the stated precision, "wrong" outside it. Where the lecture states no number ("most
+memory in early CONV"), the claim's `hand:` value (arithmetic from its working) must equal the
+computed answer.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,7 +24,7 @@ import yaml
 
 from .errors import SpecError
 from .layers import fmt_shape
-from .symbolic import is_symbolic, text
+from .symbolic import is_symbolic, same_expression, simplify, text
 
 BANK = Path(__file__).parent / "data" / "lecture_questions.yaml"
 VERDICTS = ("wrong", "ambiguous", "rounding", "agrees", "not-computable")
@@ -33,8 +36,9 @@ class Answer:
     entry: dict[str, Any]
     value: Any = None  # the computed answer (number, text, list or mapping)
     working: list[str] = field(default_factory=list)
-    check: str = ""  # exact | rounding | differs | "" (no single stated number)
-    consistent: bool = True  # the recorded verdict agrees with `check`
+    check: str = ""  # exact | rounding | differs | "" (no stated number or volume)
+    hand_check: str = ""  # equal | differs | "" (no `hand:` value): the answer against the hand derivation
+    consistent: bool = True  # the recorded verdict agrees with `check`, and the hand value with the answer
 
 
 def load_bank(path: Path = BANK) -> list[dict[str, Any]]:
@@ -67,12 +71,18 @@ def _report(spec: str, input: str | None, params: tuple[tuple[str, Any], ...], d
     return summarize(_graph(spec, input, params), dtype=dtype)
 
 
-def _headline(meta: dict[str, Any], key: str) -> Any:
+def _headline(meta: dict[str, Any], key: str, protocol: str | None = None) -> Any:
+    """A metadata figure: the accuracy entry whose protocol mentions `protocol` when given, else
+    torchvision's, else the first listed."""
     from .report import headline_accuracy
 
     if key.startswith("ilsvrc."):
         return (meta.get("ilsvrc") or {}).get(key.split(".", 1)[1])
     entries = meta.get("accuracy") or []
+    if protocol:
+        entries = [e for e in entries if protocol in str(e.get("protocol", ""))]
+        if not entries:
+            raise SpecError(f"no accuracy entry with protocol {protocol!r}", file=str(BANK))
     entry = next((e for e in entries if "torchvision" in str(e.get("source", ""))), entries[0] if entries else {})
     name = key.split(".", 1)[1]
     if name in entry:
@@ -92,8 +102,11 @@ def _layer_value(report: Any, row: Any, quantity: str) -> Any:
         return row.params - row.biases
     if quantity == "config":
         return f"{row.type} {row.config}".strip()
-    if quantity == "receptive_field":
-        return row.receptive_field
+    if quantity == "receptive_field":  # as the lectures write it: 7x7
+        from .report import pair
+
+        rf = row.receptive_field
+        return pair(rf if isinstance(rf, tuple) else (rf, rf))
     return getattr(row, quantity)
 
 
@@ -121,7 +134,7 @@ def _quantity(c: dict[str, Any], working: list[str]) -> Any:
     if str(quantity).startswith("metadata."):
         from .spec import find
 
-        value = _headline(find(spec).meta, quantity.split(".", 1)[1])
+        value = _headline(find(spec).meta, quantity.split(".", 1)[1], c.get("protocol"))
         working.append(f"{spec} metadata {quantity.split('.', 1)[1]} = {_show(value)}")
         return value
     report = _report(spec, c.get("input"), params, c.get("dtype", "float32"))
@@ -182,15 +195,15 @@ def compute(entry: dict[str, Any]) -> Answer:
     else:
         answer.value = _quantity(c, answer.working)
     answer.check = auto_check(entry.get("stated", ""), answer.value)
-    answer.consistent = _consistent(entry.get("verdict", ""), answer.check)
+    if "hand" in entry:
+        answer.hand_check = "equal" if same_value(answer.value, entry["hand"]) else "differs"
+    answer.consistent = _consistent(entry.get("verdict", ""), answer.check) and answer.hand_check != "differs"
     return answer
 
 
 def _ratio(num: Any, den: Any) -> Any:
     if is_symbolic(num) or is_symbolic(den):
-        import sympy
-
-        return sympy.simplify(num / den)
+        return simplify(num / den)
     if isinstance(num, (int, float)) and isinstance(den, (int, float)) and den:
         return round(num / den, 3)
     return f"{_show(num)} vs {_show(den)}"
@@ -219,9 +232,61 @@ def stated_number(stated: str) -> tuple[float, float] | None:
     return float(digits) * scale, precision * scale
 
 
+def as_value(x: Any) -> Any:
+    """A stated, hand or computed answer as a comparable value: a volume "55x55x96" -> (55, 55, 96),
+    "4,096" -> 4096, arithmetic on numbers ("10988544 / 15237608") evaluated exactly, "4096, 4096,
+    1000" -> a list; lists and mappings element-wise; other text (a layer config) unchanged."""
+    if isinstance(x, dict):
+        return {k: as_value(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [as_value(v) for v in x]
+    if getattr(x, "is_Number", False):  # a sympy ratio of two symbolic sizes, e.g. 27/49
+        return Fraction(str(x))
+    if not isinstance(x, str):
+        return x
+    s = x.strip()
+    if re.fullmatch(r"\d+(?:x\d+)+", s):
+        return tuple(int(d) for d in s.split("x"))
+    parts = [as_value(part) for part in re.split(r",\s+", s)] if re.search(r",\s", s) else []
+    if parts and all(isinstance(part, (int, tuple)) for part in parts):
+        return parts
+    if re.fullmatch(r"[\d,]+", s):
+        return int(s.replace(",", ""))
+    if re.fullmatch(r"[\d\s.+\-*/()]+", s):
+        from .expr import evaluate
+
+        return evaluate(s, {})
+    return s
+
+
+def same_value(value: Any, hand: Any) -> bool:
+    """archcalc's answer equals a hand-derived one: exactly, element by element; a ratio archcalc
+    rounds to 3 decimals within that rounding; a symbolic answer as the same expression."""
+    if is_symbolic(value):
+        return isinstance(hand, str) and same_expression(value, hand)
+    if isinstance(value, dict):
+        return isinstance(hand, dict) and value.keys() == hand.keys() and all(same_value(value[k], hand[k]) for k in value)
+    if isinstance(value, list) and isinstance(hand, list):
+        return len(value) == len(hand) and all(same_value(v, h) for v, h in zip(value, hand))
+    value, hand = as_value(value), as_value(hand)
+    if isinstance(value, float) and isinstance(hand, (int, float, Fraction)):
+        return abs(value - float(hand)) <= 0.0005 + 1e-12
+    return value == hand
+
+
 def auto_check(stated: str, value: Any) -> str:
+    """The recorded answer against the lecture's stated one: a single number (exact, within its
+    rounding, or differs), or a volume / list of values ("55x55x96", "4096, 4096, 1000")."""
+    if isinstance(value, (str, list)):
+        said = as_value(re.sub(r"\([^)]*\)", "", str(stated).split("=")[-1]).strip())
+        if isinstance(said, tuple) or isinstance(said, list) and all(isinstance(v, (int, tuple)) for v in said):
+            return "exact" if same_value(value, said) else "differs"
+        return ""
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
         return ""
+    product = as_value(re.sub(r"\([^)]*\)", "", str(stated)).strip())
+    if isinstance(product, tuple):  # the lecture's own product, "28x28x128x1x1x256"
+        return "exact" if math.prod(product) == value else "differs"
     parsed = stated_number(str(stated))
     if parsed is None:
         return ""
@@ -304,7 +369,8 @@ def _entry_md(a: Answer, brief: bool) -> list[str]:
     out = [f"### {e['id']}" + (f" — {e.get('verdict')}" if not brief else ""), "",
            f"**Q:** {e.get('question', '').strip()}  ", f"**Lecture ({docs}):** “{e.get('quote', '').strip()}” → **{e.get('stated', '')}**  "]
     if a.value is not None:
-        out.append(f"**archcalc:** {_show(a.value)}" + (f" ({ {'exact': 'exactly the stated number', 'rounding': 'the stated number is its rounding', 'differs': 'differs from the stated number'}[a.check]})" if a.check else "") + "  ")
+        out.append(f"**archcalc:** {_show(a.value)}" + (f" ({ {'exact': 'exactly the stated number', 'rounding': 'the stated number is its rounding', 'differs': 'differs from the stated number'}[a.check]})" if a.check else "")
+                   + (f" (equals the hand value {_show(e['hand'])})" if a.hand_check == "equal" else "") + "  ")
     for w in a.working:
         out.append(f"- `{w}`" if len(w) < 160 else f"- {w}")
     if e.get("working"):

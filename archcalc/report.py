@@ -31,6 +31,11 @@ def both(n: Any) -> str:
     return exact(n) if is_symbolic(n) else f"{n:,} ({si(n)})"
 
 
+def pair(v: Any) -> str:
+    """A receptive field or jump: `7`, or `7x5` where H and W differ."""
+    return "x".join(text(x) if is_symbolic(x) else str(x) for x in (v if isinstance(v, tuple) else (v,)))
+
+
 def si(n: Any) -> str:
     """Counts with 4 significant digits: 138357544 -> '138.4M', 15470264320 -> '15.47G'.
 
@@ -78,7 +83,7 @@ def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str) -> str
             "in-place" if r.inplace else num(r.activations),
             num(r.params) if r.params else "",
             num(r.ops) if r.ops else "",
-            r.receptive_field,
+            pair(r.receptive_field),
         ])
     t = report.totals
     body.append(["total", "", "", "", num(t.activations), num(t.params), num(t.ops), ""])
@@ -135,8 +140,10 @@ def render_comparison(reports: list[Report], fmt: str = "text") -> str:
     if fmt == "json":
         import json
 
+        from .symbolic import json_default
+
         return json.dumps([{"name": r.name, "totals": r.totals.__dict__, "accuracy": r.meta.get("accuracy") or []}
-                           for r in reports], indent=2, default=text)
+                           for r in reports], indent=2, default=json_default)
     exact = fmt in ("markdown", "csv")
     num = (lambda n: f"{n:,}") if fmt == "markdown" else (str if fmt == "csv" else si)
     size = (lambda b: str(b) if fmt == "csv" else f"{b:,}") if exact else iec
@@ -171,7 +178,8 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
         writer.writerow(CSV_COLUMNS)
         for r in report.rows:
             d = r.__dict__
-            writer.writerow([fmt_shape(r.output) if c == "output" else d[c] for c in CSV_COLUMNS])
+            writer.writerow([fmt_shape(r.output) if c == "output" else pair(d[c]) if c in ("receptive_field", "rf_jump")
+                             else d[c] for c in CSV_COLUMNS])
         return out.getvalue().rstrip("\n")
     exact = fmt == "markdown"
     table = _table(report, all_rows, exact, "github" if exact else "simple")

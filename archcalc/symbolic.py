@@ -46,3 +46,23 @@ def simplify(value: Any) -> Any:
 def text(value: Any) -> str:
     """A value as sympy syntax (``27*C**2``) — the form JSON carries for symbolic values."""
     return str(simplify(value))
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps``' default: a symbolic size as sympy text, a sympy number as the JSON number
+    it is (the JSON contract: only symbolic values are strings)."""
+    if is_symbolic(value):
+        return text(value)
+    if getattr(value, "is_Integer", False):
+        return int(value)
+    if getattr(value, "is_Number", False):
+        return float(value)
+    raise TypeError(f"{value!r} ({type(value).__name__}) has no JSON form")
+
+
+def same_expression(value: Any, expression: str) -> bool:
+    """A symbolic value equals an expression written in sympy syntax ("9*D*K*(H - 2)*(W - 2)")."""
+    import sympy
+
+    names = {str(s): s for s in getattr(value, "free_symbols", ())}  # the value's own symbols (integer, positive)
+    return sympy.simplify(value - sympy.sympify(expression, locals=names)) == 0

@@ -3,7 +3,6 @@ contract, CSV, and the console entry points."""
 
 import csv
 import io
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -44,9 +43,8 @@ JSON_LAYER_KEYS = {"name", "type", "output", "params", "biases", "macs", "activa
 JSON_TOTAL_KEYS = {"params", "biases", "macs", "activations", "activation_bytes", "param_bytes", "peak_activation_bytes"}
 
 
-def test_json_contract(capsys):
-    assert main(["table", "alexnet_lecture", "--format", "json", "--batch", "2", "--dtype", "float16"]) == 0
-    data = json.loads(capsys.readouterr().out)
+def test_json_contract(cli_json):
+    data = cli_json(["table", "alexnet_lecture", "--batch", "2", "--dtype", "float16"])
     assert data["name"] == "alexnet_lecture" and data["input"] == [3, 227, 227]
     assert data["batch"] == 2 and data["dtype"] == "float16"
     assert all(JSON_LAYER_KEYS <= set(layer) for layer in data["layers"])
@@ -56,6 +54,47 @@ def test_json_contract(capsys):
     assert data["layers"][-1]["name"] == "fc8" and data["layers"][-1]["output"] == [1000]
     assert data["totals"]["macs"] == 2 * 1_135_256_096
     assert data["totals"]["param_bytes"] == 62_378_344 * 2
+
+
+def test_every_command_with_json_output_has_a_schema():
+    from tests.conftest import JSON_SCHEMA_OF
+
+    from archcalc.cli import parser
+
+    commands = parser()._subparsers._group_actions[0].choices
+    with_json = {name for name, p in commands.items()
+                 if any(a.dest == "format" and "json" in (a.choices or ()) for a in p._actions)}
+    assert with_json == set(JSON_SCHEMA_OF)
+
+
+@pytest.mark.parametrize("argv", [
+    ["table", "googlenet"],                      # training-only rows: executed false
+    ["table", "vgg16", "--count", "fvcore", "--batch", "4"],
+    ["compare", "alexnet", "googlenet", "resnet50"],
+    ["lecture"],
+    ["layer", "CONV1: 96 11x11 filters at stride 4, pad 0", "--input", "227x227x3"],
+])
+def test_json_outputs_follow_the_schema(cli_json, argv):
+    cli_json(argv)
+
+
+def test_receptive_fields_are_numbers(cli_json):
+    # a 3x5 kernel: the field is 3 tall and 5 wide (pairs where H and W differ); a 3x3 conv after
+    # it adds 2 each way: [5, 7]; every jump is 1
+    data = cli_json(["layer", "CONV: 8 3x5 filters\nCONV3-8", "--input", "32x32x3"])
+    assert [(r["receptive_field"], r["rf_jump"]) for r in data["layers"] if r["type"] == "conv"] == [([3, 5], 1), ([5, 7], 1)]
+    data = cli_json(["table", "vgg16"])
+    assert data["layers"][1]["receptive_field"] == 3 and data["layers"][1]["rf_jump"] == 1
+
+
+def test_schema_rejects_numbers_as_strings(cli_json):
+    from tests.conftest import json_validator
+
+    data = cli_json(["table", "vgg16"])
+    data["layers"][1]["receptive_field"] = "3"
+    data["totals"]["macs"] = "15470264320"
+    bad = {tuple(e.absolute_path)[-1] for e in json_validator("report").iter_errors(data)}
+    assert {"receptive_field", "macs"} <= bad
 
 
 def test_csv_has_every_row(capsys):

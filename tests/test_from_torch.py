@@ -108,13 +108,10 @@ def test_model_is_left_untouched():
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
 
 
-def test_cli_python_references(capsys, tmp_path):
+def test_cli_python_references(capsys, tmp_path, cli_json):
     from archcalc.cli import main
 
-    assert main(["table", "torchvision.models:resnet18", "--format", "json"]) == 0
-    import json
-
-    data = json.loads(capsys.readouterr().out)
+    data = cli_json(["table", "torchvision.models:resnet18"])
     assert data["totals"]["params"] == 11_689_512 and data["totals"]["macs"] == 1_814_073_344
     own = tmp_path / "mine.py"
     own.write_text("from torch import nn\ndef build():\n    return nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 30 * 30, 2))\n")

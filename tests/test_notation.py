@@ -1,7 +1,6 @@
 """`archcalc layer`: the lectures' notations as input. The listings in tests/data/ are the
 slides' own text (CS231n lecture 9: AlexNet slide 15, VGG16 slide 30)."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -51,7 +50,7 @@ def test_single_layer_forms(text, volume, expected):
 
 def test_three_3x3_convs_have_receptive_field_7():
     report, _ = analyze_text("CONV3-64\nCONV3-64\nCONV3-64", "32x32x64")
-    assert report.rows[-1].receptive_field == "7"
+    assert report.rows[-1].receptive_field == 7
 
 
 def test_disagreeing_volume_is_reported(capsys):
@@ -59,9 +58,8 @@ def test_disagreeing_volume_is_reported(capsys):
     assert "stated [28x28x256] for conv1: DISAGREES: computed 55x55x96" in capsys.readouterr().out
 
 
-def test_json_contract_and_stated_volumes(capsys):
-    assert main(["layer", str(DATA / "alexnet_slide.txt"), "--format", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+def test_json_contract_and_stated_volumes(cli_json):
+    data = cli_json(["layer", str(DATA / "alexnet_slide.txt")])
     assert data["input"] == [3, 227, 227] and data["totals"]["macs"] == 1_135_256_096
     assert data["stated_volumes"][0] == {"layer": "conv1", "line": "[55x55x96] CONV1: 96 11x11 filters at stride 4, pad 0",
                                          "stated": "55x55x96", "computed": "55x55x96", "agrees": True}

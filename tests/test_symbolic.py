@@ -1,6 +1,5 @@
 """Symbolic sizes: closed forms from the same formulas; sympy only when a symbol is present."""
 
-import json
 import textwrap
 
 import pytest
@@ -23,7 +22,7 @@ def test_three_3x3_versus_one_7x7():
     assert sympy.expand(three.totals.weights - 3 * (3**2 * C**2)) == 0
     assert sympy.expand(one.totals.weights - 7**2 * C**2) == 0
     assert three.rows[-1].output == (C, H, W)  # padding keeps the size
-    assert three.rows[-1].receptive_field == "7" == one.rows[-1].receptive_field
+    assert three.rows[-1].receptive_field == 7 == one.rows[-1].receptive_field
 
 
 FCN = textwrap.dedent("""
@@ -53,9 +52,8 @@ def test_fully_convolutional_macs_as_a_function_of_h_w(tmp_path):
     assert symbolic.totals.params == 32 * 27 + 32 + 64 * 9 * 32 + 64 + 10 * 64 + 10
 
 
-def test_symbolic_json_is_sympy_syntax(capsys):
-    assert main(["layer", "CONV3-C", "--input", "HxWxC", "--format", "json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+def test_symbolic_json_is_sympy_syntax(cli_json):
+    data = cli_json(["layer", "CONV3-C", "--input", "HxWxC"])
     assert data["totals"]["weights"] == "9*C**2"
     assert data["layers"][-1]["output"] == ["C", "H", "W"]
     assert sympy.sympify(data["totals"]["macs"]) == sympy.sympify("9*C**2*H*W")

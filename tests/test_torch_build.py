@@ -39,10 +39,11 @@ def test_real_forward_runs():
     assert out.shape == (2, 1000) and torch.isfinite(out).all()
 
 
-def test_check_cli(capsys, tmp_path):
-    assert main(["check", "alexnet", "--format", "json"]) == 0
-    out = capsys.readouterr().out
-    assert '"ok": true' in out and '"reference": "alexnet"' in out
+def test_check_cli(cli_json):
+    data = cli_json(["check", "alexnet"])
+    assert data["ok"] is True and data["reference"] == "alexnet"
+    conv1 = data["layers"][0]
+    assert conv1["params"] == [64 * 3 * 11 * 11 + 64] * 2  # archcalc and torch; by hand: 23,296
 
 
 def test_top_level_names():

@@ -44,10 +44,26 @@ def test_torchvision_weights_metadata(name):
         weights = get_model_weights(ZOO[name].meta["torchvision"]).DEFAULT
     except (ValueError, AttributeError):
         pytest.skip("torchvision has no weights entry for this builder")
-    report = analyze(name)
-    t = report.totals
-    # torchvision's metadata describes the model as loaded with those weights: GoogLeNet's
-    # loader drops the auxiliary heads that get_model(weights=None) builds (inception_v3 keeps them).
-    without_aux = sum(r.params for r in report.rows if r.executed)
-    assert weights.meta["num_params"] in (t.params, without_aux)
+    t = analyze(name).totals
+    # the specs describe the models as their weights load them: googlenet without the aux heads
+    # its loader removes, inception_v3 with the AuxLogits it keeps (built, not run at inference)
+    assert weights.meta["num_params"] == t.params
     assert round(t.macs / 1e9, 3) == pytest.approx(weights.meta["_ops"], abs=0.0011)
+
+
+def test_googlenet_aux_parameter_reproduces_weights_none():
+    """`aux: true` adds both InceptionAux heads: then the spec is get_model('googlenet',
+    weights=None) exactly (13,004,888 params), the heads do not run (same MACs), and the
+    parameters used at inference are the weights metadata's 6,624,904."""
+    from torchvision.models import GoogLeNet_Weights
+
+    net = ZOO["googlenet"]
+    with_aux = build(net, params={"aux": True})
+    measured = measure(reference_model("googlenet"), with_aux.input_shape)
+    assert compare(with_aux, measured) == []
+    assert measured.params == 13_004_888
+    from archcalc import analyze
+
+    t = analyze(with_aux).totals
+    assert t.inference_params == GoogLeNet_Weights.DEFAULT.meta["num_params"] == analyze("googlenet").totals.params
+    assert t.macs == analyze("googlenet").totals.macs

@@ -39,11 +39,11 @@ def run(args: argparse.Namespace) -> int:
         text = Path(text).read_text(encoding="utf-8", errors="replace")
     report, checks = analyze_text(text.replace("\\n", "\n"), args.input, source, batch=args.batch, dtype=args.dtype, count=args.count)
     if args.format == "json":
-        from ..symbolic import text as symbolic_text
+        from ..symbolic import json_default
 
         data = report.to_dict()
         data["stated_volumes"] = checks
-        print(json.dumps(data, indent=2, default=symbolic_text))
+        print(json.dumps(data, indent=2, default=json_default))
     else:
         print(render(report, args.format, all_rows=args.all_rows))
         if checks:

@@ -32,10 +32,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "json":
         import json
 
-        from ..lecture import _show
+        from ..symbolic import json_default
 
-        print(json.dumps([{**x.entry, "computed": _show(x.value) if x.value is not None else None,
-                           "computed_working": x.working, "check": x.check} for x in answers], indent=2, default=str))
+        print(json.dumps([{**x.entry, "computed": x.value, "computed_working": x.working, "check": x.check,
+                           "hand_check": x.hand_check}
+                          for x in answers], indent=2, default=json_default))
     else:
         print(render_text(answers))
     return 0

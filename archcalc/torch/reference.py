@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..errors import SpecError
 from ..graph import Graph
 
 #: leaf module class -> archcalc layer type, for the modules whose outputs are compared
@@ -102,7 +103,9 @@ def reference_model(ref: str) -> nn.Module:
     """Instantiate a reference model, without weights, on the meta device.
 
     ``ref`` is a torchvision builder name (``resnet50``), ``timm:NAME``, or ``module:callable``
-    (e.g. ``tests.torch_refs.cifar:resnet56``) returning an ``nn.Module``.
+    returning an ``nn.Module``. The independent implementations archcalc ships are
+    ``archcalc.torch.refs.MODULE:NAME`` (``archcalc.torch.refs.resnet:resnet20_cifar``), so a
+    spec's reference resolves wherever archcalc is installed, not only in a source checkout.
     """
     import importlib
 
@@ -113,15 +116,20 @@ def reference_model(ref: str) -> nn.Module:
             return timm.create_model(ref[5:], pretrained=False)
         if ":" in ref:
             module, _, attr = ref.partition(":")
-            return getattr(importlib.import_module(module), attr)()
+            try:
+                factory = getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError) as exc:
+                raise SpecError(f"reference {ref!r} does not resolve: {exc}") from None
+            return factory()
         import torchvision
 
         return torchvision.models.get_model(ref, weights=None)
 
 
 def reference_of(meta: dict[str, Any]) -> str | None:
-    """The reference a spec names: its torchvision builder, else its `reference:`."""
-    return meta.get("torchvision") or meta.get("reference")
+    """The reference a spec names: its `reference:` where it gives one (it may be a variant of its
+    torchvision builder, as googlenet without aux heads), else its torchvision builder."""
+    return meta.get("reference") or meta.get("torchvision")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -101,3 +101,16 @@ def googlenet_paper() -> nn.Module:
 def googlenet_paper_aux() -> nn.Module:
     """Table 1 network with the two training-time auxiliary classifiers (not run in eval mode)."""
     return GoogLeNetPaper(aux=True)
+
+
+def googlenet_torchvision_weights() -> nn.Module:
+    """torchvision's googlenet in the form its pretrained weights give, without downloading them.
+
+    torchvision's loader builds GoogLeNet with auxiliary heads, loads the weights, then removes
+    the heads (aux1 = aux2 = None) unless aux_logits=True was asked for; its weights metadata
+    (num_params 6,624,904) counts this form. GoogLeNet(aux_logits=False) builds the same module
+    tree directly. (get_model('googlenet', weights=None) keeps the class default aux_logits=True:
+    13,004,888 parameters.)"""
+    import torchvision
+
+    return torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False)

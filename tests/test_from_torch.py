@@ -82,21 +82,22 @@ def test_functional_code_hand_counts():
 class Unknown(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3)
+        self.circular = nn.Conv2d(3, 8, 3, padding=1, padding_mode="circular")  # no formula for wrap-around padding
 
     def forward(self, x):
-        x = F.interpolate(self.conv(x), scale_factor=2)
-        return (x * 2).flatten(1)
+        return torch.cumsum(self.circular(x), 2).flatten(1)
 
 
 def test_unknown_ops_are_listed_not_zeroed(capsys):
     r = from_torch(Unknown(), (3, 10, 10))
-    assert r.meta["unsupported"] == {"interpolate": 1, "mul with a scalar": 1}
-    assert r.row("interpolate").output == (8, 16, 16) and r.row("interpolate").type == "op"
+    assert r.meta["unsupported"] == {"Conv2d": 1, "cumsum": 1}
+    assert r.row("cumsum").output == (8, 10, 10) and r.row("cumsum").type == "op"
+    assert r.row("circular").params == 8 * 3 * 3 * 3 + 8  # an op without a formula still owns its parameters
+    assert r.totals.params == 8 * 27 + 8
     from archcalc.report import render
 
     text = render(r)
-    assert "not counted" in text and "interpolate" in text
+    assert "not counted" in text and "cumsum" in text
 
 
 def test_model_is_left_untouched():

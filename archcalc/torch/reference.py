@@ -17,19 +17,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..graph import Graph
 
-#: leaf module class -> archcalc layer type, for the modules whose outputs are compared
-MODULE_TYPES: dict[type[nn.Module], str] = {
-    nn.Conv2d: "conv",
-    nn.Linear: "linear",
-    nn.BatchNorm2d: "batchnorm",
-    nn.BatchNorm1d: "batchnorm",
-    nn.MaxPool2d: "maxpool",
-    nn.AvgPool2d: "avgpool",
-    nn.AdaptiveAvgPool2d: "adaptive_avgpool",
-    nn.AdaptiveMaxPool2d: "adaptive_maxpool",
-    nn.LocalResponseNorm: "lrn",
-}
-COMPARED_TYPES = set(MODULE_TYPES.values())
+from .ops import COMPARED as COMPARED_TYPES
+from .ops import module_layer_types
+
+#: leaf module class -> archcalc layer type, for the modules whose outputs are compared (the op table's)
+MODULE_TYPES: dict[type[nn.Module], str] = module_layer_types()
 FUNCTIONAL_POOLS = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool"}
 
 

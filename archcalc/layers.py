@@ -336,13 +336,19 @@ class Conv(Layer):
 class Linear(Layer):
     type = "linear"
     aliases = ("fc",)
-    summary = "fully connected layer (nn.Linear): maps the last dimension, any rank (channels-last MLPs)"
-    fields = {"out": Field("int", required=True, minimum=1), "bias": Field("bool", True)}
+    summary = "fully connected layer (nn.Linear) on a flat vector, or on the last dimension of any tensor with tokens: true"
+    fields = {
+        "out": Field("int", required=True, minimum=1),
+        "bias": Field("bool", True),
+        "tokens": Field("bool", False, doc="apply to the last dimension of any rank (transformer tokens, channels-last MLPs)"),
+    }
 
     def describe(self) -> str:
         return str(self.out)
 
     def output(self, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) != 1 and not self.tokens:
+            raise LayerError(f"linear needs a flat input, got {fmt_shape(inputs[0])}: add a flatten layer before it (or tokens: true)")
         return (*inputs[0][:-1], self.out)
 
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
@@ -1285,7 +1291,7 @@ class Reduce(Layer):
             raise LayerError(f"dims {list(self.dims)} out of range for {fmt_shape(shape)}")
         if self.keepdim:
             return tuple(1 if i in self.dims else s for i, s in enumerate(shape))
-        return tuple(s for i, s in enumerate(shape) if i not in self.dims)
+        return tuple(s for i, s in enumerate(shape) if i not in self.dims) or (1,)  # a scalar per image
 
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
         return Cost(other_ops=numel(inputs[0]))

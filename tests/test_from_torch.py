@@ -10,6 +10,7 @@ from torch import nn  # noqa: E402
 from archcalc.spec import zoo  # noqa: E402
 from archcalc.torch.importer import from_torch  # noqa: E402
 from archcalc.torch.reference import measure, reference_model  # noqa: E402
+from tests.ledger import assert_ledger  # noqa: E402
 
 pytestmark = pytest.mark.torch
 ZOO = zoo()
@@ -26,6 +27,7 @@ def test_torchvision_models_exact(name):
     measured = measure(model, shape)
     assert (report.totals.params, report.totals.macs) == (measured.params, measured.macs)
     assert report.meta["unsupported"] == {}
+    assert_ledger(model, report)
 
 
 class Functional(nn.Module):
@@ -59,6 +61,7 @@ class Functional(nn.Module):
 
 def test_functional_code_hand_counts():
     r = from_torch(Functional(), (3, 33, 33))
+    assert_ledger(Functional(), r)
     macs = (
         17 * 17 * 16 * 3 * 3 * 3  # strided conv
         + 17 * 17 * 16 * 4 * 3 * 3  # grouped dilated conv: 4 input channels per group
@@ -90,6 +93,7 @@ class Unknown(nn.Module):
 
 def test_unknown_ops_are_listed_not_zeroed(capsys):
     r = from_torch(Unknown(), (3, 10, 10))
+    assert_ledger(Unknown(), r)
     assert r.meta["unsupported"] == {"Conv2d": 1, "cumsum": 1}
     assert r.row("cumsum").output == (8, 10, 10) and r.row("cumsum").type == "op"
     assert r.row("circular").params == 8 * 3 * 3 * 3 + 8  # an op without a formula still owns its parameters
@@ -147,6 +151,7 @@ class ShapeBranch(nn.Module):
 
 def test_torch_export_fallback():
     r = from_torch(ShapeBranch(), (3, 32, 32))
+    assert_ledger(ShapeBranch(), r)
     assert r.meta["traced_with"] == "torch.export"
     assert r.totals.macs == 14 * 14 * 8 * 3 * 3 * 3 + 8 * 4  # 32 -> pool 16 -> conv 14
     assert r.totals.params == 8 * 27 + 8 + 16 + 36

@@ -323,8 +323,10 @@ class Importer:
         params, buffers, before = self.claim(refs)
         cost = node.cost
         if (params, buffers) != (cost.params, cost.buffers):
-            if params == buffers == 0 and before:  # tied weights / a module called again: counted at first use
-                self.builder.nodes[index] = replace(node, cost=replace(cost, params=0, biases=0, buffers=0))
+            if before and params <= cost.params and buffers <= cost.buffers:
+                # a module called again, tied weights: shared tensors count at their first use, this row keeps the rest
+                biases = cost.biases if params >= cost.biases else 0
+                self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, biases=biases, buffers=buffers))
             else:
                 raise SpecError(
                     f"{kind} formula counts {cost.params:,} parameters and {cost.buffers:,} buffers, "
@@ -402,7 +404,7 @@ class Importer:
 
         def make(i: int) -> Callable[[Call], Any]:
             def piece(g: Call) -> Any:
-                shape = _per_image(tuple(val[i].shape))[0] if source.offset else tuple(val[i].shape)
+                shape = _per_image(tuple(val[i].shape))[0]
                 if equal_chunks and d == 0 and len(self.shape(source)) == 3 and self.shape(source)[0] % n == 0:
                     return self.row(g, "chunk", {"chunks": n, "index": i}, inputs=(source,))
                 return self.row(g, "slice", {"shape": list(shape), "label": f"{i + 1} of {n} along {d}"}, inputs=(source,))

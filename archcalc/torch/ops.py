@@ -105,10 +105,11 @@ def conv(imp: Importer, c: Call) -> Any:
 
 @entry("linear", nn.Linear, F.linear, aten.linear.default, names="input weight bias", builds=nn.Linear)
 def linear(imp: Importer, c: Call) -> Any:
+    tokens = len(imp.shape(c.acts[0])) > 1
     if c.module is not None:
-        return imp.row(c, "linear", {"out": c.module.out_features, "bias": c.module.bias is not None})
+        return imp.row(c, "linear", {"out": c.module.out_features, "bias": c.module.bias is not None, "tokens": tokens})
     w = c.arg("weight")
-    return imp.row(c, "linear", {"out": w.full[0], "bias": c.arg("bias") is not None}) if hasattr(w, "full") else None
+    return imp.row(c, "linear", {"out": w.full[0], "bias": c.arg("bias") is not None, "tokens": tokens}) if hasattr(w, "full") else None
 
 
 @entry("matmul", torch.matmul, torch.bmm, torch.mm, operator.matmul, "matmul", "bmm", "mm", "__matmul__",
@@ -117,7 +118,7 @@ def matmul(imp: Importer, c: Call) -> Any:
     a, b = c.positional[0], c.positional[1]
     if hasattr(b, "full") and not hasattr(a, "full") and len(b.full) == 2:
         # x @ W with a weight matrix: a linear layer without bias (W is in x out)
-        return imp.row(c, "linear", {"out": b.full[1], "bias": False}, claim=[b])
+        return imp.row(c, "linear", {"out": b.full[1], "bias": False, "tokens": len(imp.shape(a)) > 1}, claim=[b])
     return imp.row(c, "matmul", {}, inputs=imp.operands(c, [a, b]))
 
 
@@ -125,7 +126,7 @@ def matmul(imp: Importer, c: Call) -> Any:
 def addmm(imp: Importer, c: Call) -> Any:
     w = c.arg("mat2")
     if hasattr(w, "full") and c.is_act(c.arg("mat1")):
-        return imp.row(c, "linear", {"out": w.full[1], "bias": True}, inputs=(c.arg("mat1"),))
+        return imp.row(c, "linear", {"out": w.full[1], "bias": True, "tokens": len(imp.shape(c.arg("mat1"))) > 1}, inputs=(c.arg("mat1"),))
     return None
 
 
@@ -164,6 +165,8 @@ def multihead_attention(imp: Importer, c: Call) -> Any:
        aten._native_batch_norm_legit_no_training.default,
        names="input running_mean running_var weight bias training momentum eps")
 def batch_norm(imp: Importer, c: Call) -> Any:
+    if c.acts[0].offset == 0:  # LeViT's bn(x.flatten(0, 1)): channels are not the first per-image dimension
+        return None
     m = c.module
     if m is not None:
         if not m.track_running_stats:
@@ -480,8 +483,8 @@ def reduce(imp: Importer, c: Call) -> Any:
     name = opname(c.target)
     op = REDUCTIONS.get(name, name)
     dims = c.arg("dim")
-    if dims is None or (name in ("max", "min") and not isinstance(dims, (list, tuple)) and not c.arg("keepdim", False) and False):
-        return None
+    if dims is None:  # everything: at batch 1, every per-image dimension
+        return imp.row(c, "reduce", {"op": op, "dims": list(range(len(imp.shape(c.acts[0])))), "keepdim": False})
     if name in ("max", "min") and not isinstance(dims, (list, tuple)):
         return None  # returns (values, indices): a tuple, left to the fallback
     dims = [dims] if isinstance(dims, int) else list(dims)

@@ -96,19 +96,10 @@ def reference_model(ref: str) -> nn.Module:
     ``ref`` is a torchvision builder name (``resnet50``), ``timm:NAME``, or ``module:callable``
     (e.g. ``tests.torch_refs.cifar:resnet56``) returning an ``nn.Module``.
     """
-    import importlib
+    from .importer import load_callable
 
     with torch.device("meta"):
-        if ref.startswith("timm:"):
-            import timm
-
-            return timm.create_model(ref[5:], pretrained=False)
-        if ":" in ref:
-            module, _, attr = ref.partition(":")
-            return getattr(importlib.import_module(module), attr)()
-        import torchvision
-
-        return torchvision.models.get_model(ref, weights=None)
+        return load_callable(ref if ":" in ref else f"torchvision:{ref}")()
 
 
 def reference_of(meta: dict[str, Any]) -> str | None:

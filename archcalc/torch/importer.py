@@ -323,7 +323,11 @@ class Importer:
         params, buffers, before = self.claim(refs)
         cost = node.cost
         if (params, buffers) != (cost.params, cost.buffers):
-            if before and params <= cost.params and buffers <= cost.buffers:
+            if params + buffers == cost.params + cost.buffers and not before:
+                # a fixed weight held as a buffer (timm's BlurPool conv filter): the same values, not learnable
+                biases = cost.biases if params >= cost.biases else 0
+                self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, biases=biases, buffers=buffers))
+            elif before and params <= cost.params and buffers <= cost.buffers:
                 # a module called again, tied weights: shared tensors count at their first use, this row keeps the rest
                 biases = cost.biases if params >= cost.biases else 0
                 self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, biases=biases, buffers=buffers))

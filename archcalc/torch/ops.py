@@ -455,13 +455,16 @@ def getitem(imp: Importer, c: Call) -> Any:
     return imp.getitem(c)
 
 
-@entry("pad", F.pad, aten.pad.default, aten.constant_pad_nd.default, nn.ZeroPad2d, nn.ConstantPad1d, nn.ConstantPad2d,
-       nn.ConstantPad3d, nn.ReflectionPad1d, nn.ReflectionPad2d, nn.ReplicationPad1d, nn.ReplicationPad2d, names="input pad mode value")
+PAD_MODES = {nn.ZeroPad2d: "constant", nn.ConstantPad1d: "constant", nn.ConstantPad2d: "constant", nn.ConstantPad3d: "constant",
+             nn.ReflectionPad1d: "reflect", nn.ReflectionPad2d: "reflect", nn.ReplicationPad1d: "replicate",
+             nn.ReplicationPad2d: "replicate"}
+
+
+@entry("pad", F.pad, aten.pad.default, aten.constant_pad_nd.default, *PAD_MODES, names="input pad mode value")
 def pad(imp: Importer, c: Call) -> Any:
-    pads = c.module.padding if c.module is not None else c.arg("pad")
-    mode = "constant" if c.module is None else type(c.module).__name__.replace("Pad", "").replace("1d", "").replace("2d", "").replace("3d", "").lower()
-    mode = c.arg("mode", "constant") if c.module is None else ("constant" if mode in ("zero", "constant") else mode)
-    return imp.row(c, "pad", {"pads": list(pads), "mode": str(mode)}, inputs=c.acts[:1])
+    if c.module is not None:
+        return imp.row(c, "pad", {"pads": list(c.module.padding), "mode": PAD_MODES[type(c.module)]}, inputs=c.acts[:1])
+    return imp.row(c, "pad", {"pads": list(c.arg("pad")), "mode": str(c.arg("mode", "constant"))}, inputs=c.acts[:1])
 
 
 @entry("upsample", nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d, F.interpolate, F.upsample,

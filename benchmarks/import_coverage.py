@@ -98,6 +98,8 @@ def measure_one(ref: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     report = from_torch(model, shape, name=ref)
     seconds = time.perf_counter() - t0
+    for p in model.parameters():  # FlopCounterMode's module tracker fails on a parameter passed as a module input (PiT)
+        p.requires_grad_(False)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(torch.zeros((1, *shape), device=device))
     macs = counter.get_total_flops() // 2

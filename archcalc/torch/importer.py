@@ -310,9 +310,11 @@ class Importer:
             raise Unreadable(str(exc).split(": ", 1)[-1]) from None
 
     def row(self, c: Call, kind: str, fields: dict[str, Any], inputs: Any = None, claim: list[ParamRef] | None = None,
-            tuple_output: bool = False) -> Any:
+            tuple_output: bool = False, derived: bool = False) -> Any:
         """Add the row for ``c``: layer ``kind`` on ``inputs`` (default: the first activation),
-        claiming ``claim`` (default: what the call reads that no constant row took)."""
+        claiming ``claim`` (default: what the call reads that no constant row took). ``derived``: the
+        weight is computed from more tensors than it has values (NFNet's scaled weight standardisation
+        reads a gain): the row holds them all."""
         acts = tuple(inputs) if inputs is not None else tuple(c.acts[:1])
         if not acts:
             raise Unreadable("no tensor input")
@@ -330,6 +332,8 @@ class Importer:
                 # a fixed weight held as a buffer (timm's BlurPool conv filter): the same values, not learnable
                 biases = cost.biases if params >= cost.biases else 0
                 self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, biases=biases, buffers=buffers))
+            elif derived and params + buffers >= cost.params + cost.buffers and not before:
+                self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, buffers=buffers))
             elif before and params <= cost.params and buffers <= cost.buffers:
                 # a module called again, tied weights: shared tensors count at their first use, this row keeps the rest
                 biases = cost.biases if params >= cost.biases else 0
@@ -343,11 +347,11 @@ class Importer:
             return Lazy([lambda _c, act=act: act, lambda _c: None])
         return act
 
-    def carrier(self, c: Call, kind: str, fields: dict[str, Any], inputs: tuple[Act, ...], refs: list[ParamRef]) -> Act:
+    def carrier(self, c: Call, kind: str, fields: dict[str, Any], inputs: tuple[Act, ...], refs: list[ParamRef], offset: int) -> Act:
         params, buffers, _ = self.claim(refs)
         fields = {**fields, "params": params, "buffers": buffers}
         index = self._append(c.path, kind, fields, tuple(a.index for a in inputs))
-        return Act(index, _per_image(tuple(fields["shape"]))[1] if kind == "op" else inputs[0].offset)
+        return Act(index, offset)
 
     def operands(self, c: Call, values: list[Any], rank: int | None = None) -> tuple[Act, ...]:
         """Tensor operands as rows: a parameter operand becomes a `constant` row that claims it.
@@ -371,7 +375,8 @@ class Importer:
                 shape = full[1:] if like.offset and len(full) == rank and full and full[0] == 1 else full
                 c.used.add(id(v))
                 labels = sorted(self.ledger[t][0] for t in v.tensors if t in self.ledger)
-                out.append(self.carrier(c, "constant", {"shape": list(shape) or [1], "label": ", ".join(labels) or "constant"}, (like,), [v]))
+                out.append(self.carrier(c, "constant", {"shape": list(shape) or [1], "label": ", ".join(labels) or "constant"},
+                                        (like,), [v], like.offset))
         return tuple(out)
 
     def opaque(self, c: Call, label: str) -> Any:
@@ -381,13 +386,14 @@ class Importer:
         refs = [r for r in c.claims if id(r) not in c.used]
         val = _val(c.node)
         if isinstance(val, torch.Tensor):
-            shape, _ = _per_image(tuple(val.shape))
-            return self.carrier(c, "op", {"label": label, "shape": list(shape)}, acts, refs)
+            shape, offset = _per_image(tuple(val.shape))
+            return self.carrier(c, "op", {"label": label, "shape": list(shape)}, acts, refs, offset)
         if isinstance(val, (tuple, list)):
             tensors = [v for v in val if isinstance(v, torch.Tensor)]
             if not tensors:
                 return None
-            first = self.carrier(c, "op", {"label": label, "shape": list(_per_image(tuple(tensors[0].shape))[0])}, acts, refs)
+            shape, offset = _per_image(tuple(tensors[0].shape))
+            first = self.carrier(c, "op", {"label": label, "shape": list(shape)}, acts, refs, offset)
 
             def piece(i: int) -> Callable[[Call], Any]:
                 def make(g: Call) -> Any:
@@ -396,7 +402,8 @@ class Importer:
                         return None
                     if i == 0:
                         return first
-                    return self.carrier(g, "op", {"label": f"{label}[{i}]", "shape": list(_per_image(tuple(v.shape))[0])}, (first,), [])
+                    shape, offset = _per_image(tuple(v.shape))
+                    return self.carrier(g, "op", {"label": f"{label}[{i}]", "shape": list(shape)}, (first,), [], offset)
 
                 return make
 

@@ -77,7 +77,7 @@ def conv(imp: Importer, c: Call) -> Any:
                                                  "groups": m.groups, "bias": m.bias is not None}
         if transposed:
             fields["output_padding"] = m.output_padding
-        if isinstance(m.padding, str) or getattr(m, "padding_mode", "zeros") != "zeros":
+        if getattr(m, "padding_mode", "zeros") != "zeros":
             return None
     else:
         name = getattr(c.target, "__name__", str(c.target))
@@ -90,8 +90,8 @@ def conv(imp: Importer, c: Call) -> Any:
         fields["bias"] = c.arg("bias") is not None
         if transposed:
             fields["output_padding"] = c.arg("output_padding", 0)
-        if isinstance(fields["padding"], str):
-            return None
+    if isinstance(fields["padding"], str) and (len(weight) != 4 or transposed):
+        return None  # 'same' / 'valid' only for the 2-D conv layer
     spatial = len(weight) - 2
     out = weight[1] * fields["groups"] if transposed else weight[0]
     if transposed and spatial != 2:
@@ -100,7 +100,8 @@ def conv(imp: Importer, c: Call) -> Any:
     if kind == "conv":
         fields.pop("output_padding", None)
     fields = {k: _pairs(v) for k, v in fields.items()}
-    return imp.row(c, kind, {"out": out, "kernel": list(weight[2:]), **fields})
+    w = c.arg("weight")
+    return imp.row(c, kind, {"out": out, "kernel": list(weight[2:]), **fields}, derived=len(getattr(w, "tensors", ())) > 1)
 
 
 @entry("linear", nn.Linear, F.linear, aten.linear.default, names="input weight bias", builds=nn.Linear)
@@ -145,8 +146,9 @@ def einsum(imp: Importer, c: Call) -> Any:
 @entry("attention", F.scaled_dot_product_attention, aten.scaled_dot_product_attention.default,
        names="query key value attn_mask dropout_p is_causal scale")
 def attention(imp: Importer, c: Call) -> Any:
-    q, k, v = c.arg("query"), c.arg("key"), c.arg("value")
-    return imp.row(c, "attention", {}, inputs=imp.operands(c, [q, k, v]))
+    q, k, v, mask = c.arg("query"), c.arg("key"), c.arg("value"), c.arg("attn_mask")
+    extra = [mask] if hasattr(mask, "full") or c.is_act(mask) else []  # a relative position bias feeds the scores
+    return imp.row(c, "attention", {}, inputs=imp.operands(c, [q, k, v, *extra]))
 
 
 @entry("multihead_attention", nn.MultiheadAttention, builds=nn.MultiheadAttention)
@@ -319,7 +321,9 @@ ARITH: dict[Any, str] = {
     operator.sub: "sub", torch.sub: "sub", operator.isub: "sub", "sub": "sub", "sub_": "sub", "__sub__": "sub", "__rsub__": "sub",
     aten.sub.Tensor: "sub", aten.rsub.Scalar: "sub",
     operator.truediv: "div", torch.div: "div", operator.itruediv: "div", "div": "div", "div_": "div", "__truediv__": "div",
-    aten.div.Tensor: "div", aten.div.Scalar: "div",
+    aten.div.Tensor: "div", aten.div.Scalar: "div", aten.div_.Tensor: "div", aten.div_.Scalar: "div",
+    aten.sub_.Tensor: "sub", aten.mul_.Scalar: "mul", aten.add_.Scalar: "add", aten.neg.default: "neg",
+    aten.exp.default: "exp", aten.sqrt.default: "sqrt", aten.rsqrt.default: "rsqrt", aten.abs.default: "abs",
     operator.pow: "pow", torch.pow: "pow", "pow": "pow", aten.pow.Tensor_Scalar: "pow",
     operator.neg: "neg", torch.neg: "neg", "neg": "neg", torch.exp: "exp", "exp": "exp", torch.sqrt: "sqrt", "sqrt": "sqrt",
     torch.rsqrt: "rsqrt", "rsqrt": "rsqrt", torch.abs: "abs", "abs": "abs", torch.log: "log", "log": "log",
@@ -509,6 +513,12 @@ def creation(imp: Importer, c: Call) -> Any:
     from .importer import ParamRef
 
     return ParamRef(frozenset(), c.full)
+
+
+@entry("elementwise", F.normalize, names="input p dim eps")
+def normalize(imp: Importer, c: Call) -> Any:
+    """F.normalize: a vector norm, then a divide (FlopCounterMode: 0)."""
+    return imp.row(c, "elementwise", {"op": "normalize"}, inputs=c.acts[:1])
 
 
 def stochastic_depth(imp: Importer, c: Call) -> Any:

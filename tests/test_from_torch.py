@@ -158,3 +158,15 @@ def test_torch_export_fallback():
     assert [row.name for row in r.rows if row.type in ("conv", "batchnorm", "linear")] == ["c", "bn", "fc"]
     small = from_torch(ShapeBranch(), (3, 12, 12))  # the other branch: no pool
     assert small.totals.macs == 10 * 10 * 8 * 27 + 32
+
+
+def test_cli_shorthands(capsys):
+    """torchvision:NAME and timm:NAME build the model with random weights on the meta device."""
+    import json
+
+    from archcalc.cli import main
+
+    assert main(["table", "torchvision:resnet18", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["params"] == 11_689_512  # torchvision's num_params
+    assert main(["table", "timm:no_such_model"]) == 2
+    assert "timm has no model 'no_such_model'" in capsys.readouterr().err

@@ -304,7 +304,9 @@ class Conv(Layer):
         return f"{text}, {self.out}"
 
     def output(self, inputs: list[Shape]) -> Shape:
-        c, h, w = _spatial(self, inputs[0])
+        # leading dimensions beyond C×H×W: the batch folded in by a model (MViT's pooled heads), each one a conv
+        lead, shape = inputs[0][:-3], inputs[0][-3:]
+        c, h, w = _spatial(self, shape)
         if sure(c % self.groups != 0):
             raise LayerError(f"input channels {c} not divisible by groups {self.groups}")
         sizes = []
@@ -316,15 +318,15 @@ class Conv(Layer):
                     f"({size} + {p} padding)"
                 )
             sizes.append(conv_out(size, k, s, p, d))
-        return (self.out, sizes[0], sizes[1])
+        return (*lead, self.out, sizes[0], sizes[1])
 
     def weights(self, cin: int) -> int:
         return self.out * (cin // self.groups) * self.kernel[0] * self.kernel[1]
 
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
-        cin = inputs[0][0]
+        cin = inputs[0][-3]
         biases = self.out if self.bias else 0
-        positions = out[1] * out[2]
+        positions = numel(out[:-3]) * out[-2] * out[-1]
         macs = positions * self.weights(cin)
         return Cost(params=self.weights(cin) + biases, biases=biases, macs=macs, other_ops=biases * positions)
 

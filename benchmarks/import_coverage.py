@@ -74,6 +74,8 @@ def build(ref: str) -> tuple[Any, tuple[int, ...], str]:
     cfg = getattr(model, "pretrained_cfg", None) or {}
     if cfg.get("input_size"):
         shape = tuple(cfg["input_size"])
+    elif hasattr(model, "image_size"):  # torchvision's ViTs: the size they were built for
+        shape = (3, model.image_size, model.image_size)
     elif ref.startswith("torchvision:"):
         from torchvision.models import get_model_weights
 

@@ -1219,6 +1219,27 @@ class Slice(_View):
 
 
 @register
+class Gather(Layer):
+    type = "gather"
+    summary = "values picked by an index tensor (table[index], Swin's relative position bias): a copy, no arithmetic"
+    fields = {
+        "shape": Field("shape", required=True, minimum=1),
+        "label": Field("text", ""),
+        "buffers": Field("int", 0, doc="the index tensor's values, when it is a buffer (from_torch's ledger)"),
+        "params": Field("int", 0),
+    }
+
+    def describe(self) -> str:
+        return self.label
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return self.shape
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(params=self.params, buffers=self.buffers)
+
+
+@register
 class Stack(Layer):
     type = "stack"
     summary = "stack equal tensors along a new dimension (torch.stack)"

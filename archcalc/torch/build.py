@@ -10,6 +10,7 @@ count) but skipped in forward, as torchvision does in eval mode.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import torch
@@ -224,6 +225,13 @@ def _slice(layer: Any, shapes: list[Shape]) -> nn.Module:
     shape = tuple(layer.shape)
     # the first values of each dimension: the same shape and cost as the slice it stands for
     return Fn(lambda x: x[(slice(None), *(slice(0, s) for s in shape))].reshape(x.shape[0], *shape), f"x[{layer.label}]")
+
+
+@builder("gather")
+def _gather(layer: Any, shapes: list[Shape]) -> nn.Module:
+    shape = tuple(layer.shape)
+    return Fn(lambda x: x.reshape(x.shape[0], -1)[:, :1].expand(x.shape[0], math.prod(shape)).reshape(x.shape[0], *shape),
+              f"x[{layer.label}]")
 
 
 @builder("stack")

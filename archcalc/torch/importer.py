@@ -43,7 +43,9 @@ from ..layers import REGISTRY, LayerError, Shape
 from . import ops
 
 #: row types that carry the parameters they claimed in their fields instead of a formula
-CARRIERS = {"op", "constant", "parameters"}
+CARRIERS = {"op", "constant", "parameters", "gather"}
+#: layer types with MACs: run on constants alone, they still become rows
+COMPUTED = {"conv", "linear", "matmul", "einsum"}
 #: BatchNorm's step counter: a buffer archcalc does not count (docs/conventions.md)
 UNCOUNTED_BUFFERS = ("num_batches_tracked",)
 
@@ -310,7 +312,7 @@ class Importer:
             raise Unreadable(str(exc).split(": ", 1)[-1]) from None
 
     def row(self, c: Call, kind: str, fields: dict[str, Any], inputs: Any = None, claim: list[ParamRef] | None = None,
-            tuple_output: bool = False, derived: bool = False) -> Any:
+            tuple_output: bool = False, derived: bool = False, expect: tuple[int, ...] | None = None) -> Any:
         """Add the row for ``c``: layer ``kind`` on ``inputs`` (default: the first activation),
         claiming ``claim`` (default: what the call reads that no constant row took). ``derived``: the
         weight is computed from more tensors than it has values (NFNet's scaled weight standardisation
@@ -319,7 +321,7 @@ class Importer:
         if not acts:
             raise Unreadable("no tensor input")
         refs = claim if claim is not None else [r for r in c.claims if id(r) not in c.used]
-        expected = c.out if not tuple_output else _per_image(tuple(_val(c.node)[0].shape))[0]
+        expected = expect or (c.out if not tuple_output else _per_image(tuple(_val(c.node)[0].shape))[0])
         index = self._append(c.path, kind, fields, tuple(a.index for a in acts))
         node = self.builder.nodes[index]
         if tuple(node.shape) != tuple(expected):
@@ -342,7 +344,7 @@ class Importer:
                 raise SpecError(
                     f"{kind} formula counts {cost.params:,} parameters and {cost.buffers:,} buffers, "
                     f"the tensors it reads hold {params:,} and {buffers:,}", file=self.name, layer=c.path)
-        act = Act(index, 1 if tuple_output else c.out_offset)
+        act = Act(index, 1 if tuple_output else 0 if expect else c.out_offset)
         if tuple_output:
             return Lazy([lambda _c, act=act: act, lambda _c: None])
         return act
@@ -372,11 +374,12 @@ class Importer:
             elif isinstance(v, ParamRef):
                 full = v.full
                 rank = len(self.shape(like)) + like.offset
-                shape = full[1:] if like.offset and len(full) == rank and full and full[0] == 1 else full
+                batched = bool(like.offset and len(full) == rank and full and full[0] == 1)
+                shape = full[1:] if batched else full
                 c.used.add(id(v))
                 labels = sorted(self.ledger[t][0] for t in v.tensors if t in self.ledger)
                 out.append(self.carrier(c, "constant", {"shape": list(shape) or [1], "label": ", ".join(labels) or "constant"},
-                                        (like,), [v], like.offset))
+                                        (like,), [v], int(batched)))
         return tuple(out)
 
     def opaque(self, c: Call, label: str) -> Any:
@@ -436,19 +439,25 @@ class Importer:
         if isinstance(source, Act):
             if c.out == self.shape(source):
                 return self.row(c, "identity", {}, inputs=(source,))
-            if math.prod(c.out) > math.prod(self.shape(source)):
-                raise Unreadable("gathers more than it reads")
+            if c.refs or math.prod(c.out) > math.prod(self.shape(source)):  # indexed by a tensor
+                return self.carrier(c, "gather", {"shape": list(c.out), "label": _index_text(index)}, (source,), c.refs, c.out_offset)
             return self.row(c, "slice", {"shape": list(c.out), "label": _index_text(index)}, inputs=(source,))
         raise Unreadable("getitem")
 
     def einsum(self, c: Call, a: str, b: str, out: str, values: list[Any]) -> Any:
         acts = self.operands(c, values)
-        offsets = [v.offset if isinstance(v, Act) else 0 for v in values]
-        if any(offsets):  # drop the batch letter where both operands and the output lead with it
-            if not (all(offsets) and a[0] == b[0] == (out[:1] or "")):
-                raise Unreadable("einsum over the batch")
-            a, b, out = a[1:], b[1:], out[1:]
-        return self.row(c, "einsum", {"equation": f"{a},{b}->{out}"}, inputs=acts)
+        offsets = [v.offset for v in acts]
+        if all(offsets) and a[0] == b[0] == (out[:1] or "") and c.out_offset:  # the batch letter leads everywhere: drop it
+            return self.row(c, "einsum", {"equation": f"{a[1:]},{b[1:]}->{out[1:]}"}, inputs=acts)
+        # otherwise on full shapes (the batch is 1): view each operand with its batch dimension back
+        full = []
+        for act in acts:
+            shape = self.shape(act)
+            full.append(Act(self._append(c.path, "reshape", {"shape": [1, *shape]}, (act.index,)), 0) if act.offset else act)
+        value = self.row(c, "einsum", {"equation": f"{a},{b}->{out}"}, inputs=full, expect=tuple(c.full))
+        if c.out_offset:
+            return Act(self._append(c.path, "reshape", {"shape": list(c.out)}, (value.index,)), 1)
+        return value
 
     # the walk -----------------------------------------------------------------------------
     def run(self) -> Graph:
@@ -479,8 +488,10 @@ class Importer:
     def _resolve(self, a: Any) -> Any:
         if isinstance(a, fx.Node):
             return self.values.get(a)
-        if isinstance(a, (list, tuple)):
-            return type(a)(self._resolve(b) for b in a) if not hasattr(a, "_fields") else tuple(self._resolve(b) for b in a)
+        if isinstance(a, list):
+            return [self._resolve(b) for b in a]  # a plain list: fx's immutable_list cannot take a constant row
+        if isinstance(a, tuple):
+            return tuple(self._resolve(b) for b in a)
         if isinstance(a, dict):
             return {k: self._resolve(v) for k, v in a.items()}
         return a
@@ -495,6 +506,20 @@ class Importer:
         refs = self.module_refs(module) if module is not None else []
         c = Call(n, target, module, positional, kwargs, (), path, refs, self)
         c.claims = refs or c.refs
+        entry = ops.module_entry(module) if module is not None else ops.CALLS.get(_key(target))
+        if not c.acts and entry is not None and entry.layer in COMPUTED:
+            # arithmetic on constants (Swin v2's position-bias MLP on a coordinate table): a row all the same,
+            # fed by the table as a constant, so that its MACs count as FlopCounterMode counts them
+            holder, i = (positional, 0) if entry.layer != "einsum" else (positional, 1)
+            if entry.layer == "einsum" and len(positional) > 1 and isinstance(positional[1], list):
+                holder, i = positional[1], 0
+            if len(holder) > i and isinstance(holder[i], ParamRef):
+                table = holder[i]
+                shape, offset = _per_image(table.full)
+                labels = sorted(self.ledger[t][0] for t in table.tensors if t in self.ledger)
+                holder[i] = self.carrier(c, "constant", {"shape": list(shape), "label": ", ".join(labels) or "constant"},
+                                         (Act(0, 1),), [table], offset)
+                c.claims = refs or c.refs
         if not c.acts and not any(isinstance(a, Lazy) for a in positional):  # parameters, buffers and constants only
             if isinstance(val, torch.Tensor):
                 return ParamRef(frozenset().union(*(r.tensors for r in c.claims)) if c.claims else frozenset(), tuple(val.shape))
@@ -503,7 +528,6 @@ class Importer:
             return val
         if not _has_tensor(val):
             return val  # x.size(), x.shape, x.dim(): plain values
-        entry = ops.module_entry(module) if module is not None else ops.CALLS.get(_key(target))
         handler = entry.handler if entry is not None else ops.BY_NAME.get(getattr(target, "__name__", ""))
         if isinstance(target, torch._ops.OpOverload):
             c.names = tuple("input" if a.name == "self" else a.name for a in target._schema.arguments)

@@ -1351,3 +1351,36 @@ class Einsum(Layer):
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
         sizes, _ = self._sizes(inputs)
         return Cost(macs=math.prod(sizes.values()))
+
+
+@register
+class LSTM(Layer):
+    type = "lstm"
+    summary = "LSTM over the second-to-last dimension (nn.LSTM, batch_first): L×in -> L×hidden·directions"
+    fields = {
+        "hidden": Field("int", required=True, minimum=1),
+        "layers": Field("int", 1, minimum=1),
+        "bidirectional": Field("bool", False),
+        "bias": Field("bool", True),
+    }
+
+    def describe(self) -> str:
+        return f"{self.hidden}, {self.layers} layer(s)" + (", bidirectional" if self.bidirectional else "")
+
+    def _inputs(self, features: int) -> list[int]:
+        """Input width of each layer: the features, then the previous layer's output."""
+        dirs = 2 if self.bidirectional else 1
+        return [features] + [self.hidden * dirs] * (self.layers - 1)
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) < 2:
+            raise LayerError(f"lstm needs L×features, got {fmt_shape(inputs[0])}")
+        return (*inputs[0][:-1], self.hidden * (2 if self.bidirectional else 1))
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        # per layer and direction: 4 gates, each a linear map of [x_t, h_{t-1}] at every step
+        dirs, h = (2 if self.bidirectional else 1), self.hidden
+        weights = dirs * sum(4 * h * (i + h) for i in self._inputs(inputs[0][-1]))
+        biases = dirs * self.layers * 8 * h if self.bias else 0
+        steps = numel(inputs[0][:-1])
+        return Cost(params=weights + biases, biases=biases, macs=steps * weights, other_ops=steps * dirs * self.layers * 14 * h)

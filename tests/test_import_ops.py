@@ -216,3 +216,21 @@ def test_large_meta_model_imports_without_weights():
     r = from_torch(model, (8192,))
     assert r.totals.params == 9 * (8192 * 8192 + 8192) == sum(p.numel() for p in model.parameters())
     assert math.isclose(r.totals.params / 1e6, 604, rel_tol=0.01)
+
+
+class Sequence(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 5, num_layers=2, batch_first=True, bidirectional=True)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return y
+
+
+def test_lstm_hand_counts():
+    r = imported(Sequence(), (7, 6))
+    weights = 2 * (4 * 5 * (6 + 5) + 4 * 5 * (10 + 5))  # two directions; layer 2 reads both directions
+    assert r.totals.params == weights + 2 * 2 * 8 * 5  # two bias vectors of 4·hidden per layer and direction
+    assert r.totals.macs == 7 * weights == measure(Sequence().to("meta"), (7, 6)).macs
+    assert r.meta["unsupported"] == {}

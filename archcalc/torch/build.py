@@ -227,6 +227,21 @@ def _slice(layer: Any, shapes: list[Shape]) -> nn.Module:
     return Fn(lambda x: x[(slice(None), *(slice(0, s) for s in shape))].reshape(x.shape[0], *shape), f"x[{layer.label}]")
 
 
+class _LSTM(nn.Module):
+    def __init__(self, layer: Any, shapes: list[Shape]) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(shapes[0][-1], layer.hidden, layer.layers, bias=layer.bias, batch_first=True,
+                            bidirectional=layer.bidirectional)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lstm(x)[0]
+
+
+@builder("lstm")
+def _lstm(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return _LSTM(layer, shapes)
+
+
 @builder("gather")
 def _gather(layer: Any, shapes: list[Shape]) -> nn.Module:
     shape = tuple(layer.shape)

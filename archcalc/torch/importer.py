@@ -433,7 +433,10 @@ class Importer:
     def getitem(self, c: Call) -> Any:
         source, index = c.positional[0], c.positional[1] if len(c.positional) > 1 else None
         if isinstance(source, Lazy):
-            return source.get(int(index), c)
+            value = source.get(int(index), c)
+            if value is None and not c.node.users:
+                return ()  # an output nothing reads (LSTM's final states, attention weights)
+            return value
         if isinstance(source, (list, tuple)) and isinstance(index, int):
             return source[index]
         if isinstance(source, Act):

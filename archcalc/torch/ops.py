@@ -162,6 +162,15 @@ def multihead_attention(imp: Importer, c: Call) -> Any:
                                               "add_bias_kv": m.bias_k is not None}, inputs=tuple(inputs), tuple_output=True)
 
 
+@entry("lstm", nn.LSTM)
+def lstm(imp: Importer, c: Call) -> Any:
+    m = c.module
+    if not m.batch_first or m.proj_size or len(c.acts) != 1:
+        return None
+    return imp.row(c, "lstm", {"hidden": m.hidden_size, "layers": m.num_layers, "bidirectional": m.bidirectional,
+                               "bias": m.bias}, tuple_output=True)
+
+
 # --- normalisation -------------------------------------------------------------------------
 @entry("batchnorm", nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, F.batch_norm, torch.batch_norm, aten.batch_norm.default,
        aten._native_batch_norm_legit_no_training.default,

@@ -129,10 +129,18 @@ def status(r: dict[str, Any]) -> str:
     return "exact" if r["macs"] == r["ref_macs"] else "MACs differ"
 
 
+def family(ref: str) -> str:
+    """A timm model's family: the timm module that defines it (timm.models.resnet -> resnet)."""
+    import timm
+
+    return timm.models.model_entrypoint(ref.split(":", 1)[1]).__module__.rsplit(".", 1)[-1]
+
+
 def render(results: dict[str, dict[str, Any]]) -> str:
     rows = [results[k] for k in sorted(results, key=lambda m: (not m.startswith("torchvision"), m))]
     counts = Counter(status(r) for r in rows)
-    families = {r["model"] for r in rows if r["model"].startswith("timm:")}
+    timm_models = [r["model"] for r in rows if r["model"].startswith("timm:")]
+    families = {family(m) for m in timm_models}
     lines = [
         "# from_torch import coverage",
         "",
@@ -141,7 +149,8 @@ def render(results: dict[str, dict[str, Any]]) -> str:
         "tensors), buffers without `num_batches_tracked`; reference MACs = `FlopCounterMode` total / 2.",
         "Time = `from_torch` alone (trace, shapes, analysis), on a shared 2-core machine.",
         "",
-        f"{len(rows)} models ({len(rows) - len(families)} torchvision, {len(families)} timm): "
+        f"{len(rows)} models ({len(rows) - len(timm_models)} torchvision, {len(timm_models)} timm from {len(families)} "
+        "families, i.e. timm model modules): "
         + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + ".",
         f"Parameters exact on {sum(1 for r in rows if 'error' not in r and r['params'] == r['ref_params'])} of {len(rows)}; "
         f"MACs exact on {sum(1 for r in rows if 'error' not in r and r['macs'] == r['ref_macs'])}.",

@@ -325,8 +325,22 @@ class Importer:
         index = self._append(c.path, kind, fields, tuple(a.index for a in acts))
         node = self.builder.nodes[index]
         if tuple(node.shape) != tuple(expected):
-            self.builder.nodes.pop()
-            raise Unreadable(f"archcalc's {kind} gives {list(node.shape)} where PyTorch gives {list(expected)}")
+            extra = len(node.shape) - len(expected)
+            if extra <= 0 or tuple(node.shape[extra:]) != tuple(expected) or any(s != 1 for s in node.shape[:extra]):
+                self.builder.nodes.pop()
+                raise Unreadable(f"archcalc's {kind} gives {list(node.shape)} where PyTorch gives {list(expected)}")
+            # a reduction over the dimension that held the batch (CrossViT's mean over stacked heads): a view drops the 1s
+            viewed = self._append(c.path, "reshape", {"shape": list(expected)}, (index,))
+            self.claim_for(c, kind, node, index, refs, derived)
+            return Act(viewed, c.out_offset)
+        self.claim_for(c, kind, node, index, refs, derived)
+        act = Act(index, 1 if tuple_output else 0 if expect else c.out_offset)
+        if tuple_output:
+            return Lazy([lambda _c, act=act: act, lambda _c: None])
+        return act
+
+    def claim_for(self, c: Call, kind: str, node: Any, index: int, refs: list[ParamRef], derived: bool) -> None:
+        """Claim ``refs`` for the row at ``index`` and check them against its formula (the ledger)."""
         params, buffers, before = self.claim(refs)
         cost = node.cost
         if (params, buffers) != (cost.params, cost.buffers):
@@ -344,10 +358,6 @@ class Importer:
                 raise SpecError(
                     f"{kind} formula counts {cost.params:,} parameters and {cost.buffers:,} buffers, "
                     f"the tensors it reads hold {params:,} and {buffers:,}", file=self.name, layer=c.path)
-        act = Act(index, 1 if tuple_output else 0 if expect else c.out_offset)
-        if tuple_output:
-            return Lazy([lambda _c, act=act: act, lambda _c: None])
-        return act
 
     def carrier(self, c: Call, kind: str, fields: dict[str, Any], inputs: tuple[Act, ...], refs: list[ParamRef], offset: int) -> Act:
         params, buffers, _ = self.claim(refs)

@@ -339,7 +339,7 @@ ARITH: dict[Any, str] = {
     torch.maximum: "maximum", torch.minimum: "minimum", torch.clamp: "clamp", "clamp": "clamp", "clamp_": "clamp",
     "clamp_min": "clamp", aten.clamp_min.default: "clamp", aten.clamp.default: "clamp", torch.erf: "erf", torch.sin: "sin", torch.cos: "cos", "sign": "sign", torch.sign: "sign",
     "reciprocal": "reciprocal", torch.reciprocal: "reciprocal", torch.where: "where",
-    "masked_fill": "masked_fill", aten.masked_fill.Scalar: "masked_fill", aten.masked_fill.Tensor: "masked_fill",
+    "masked_fill": "masked_fill", torch.addcmul: "addcmul", "addcmul": "addcmul", aten.masked_fill.Scalar: "masked_fill", aten.masked_fill.Tensor: "masked_fill",
 }
 
 
@@ -409,9 +409,9 @@ def expand(imp: Importer, c: Call) -> Any:
 
 
 @entry("contiguous", "contiguous", "clone", "detach", torch.clone, torch.roll, "roll", aten.contiguous.default, aten.clone.default,
-       aten.roll.default, "to", "type_as", "float", "type", aten.alias.default)
+       aten.roll.default, "to", "type_as", "float", "type", aten.alias.default, aten.to.dtype, aten._to_copy.default)
 def contiguous(imp: Importer, c: Call) -> Any:
-    if opname(c.target) in ("detach", "to", "type_as", "float", "type", "alias"):
+    if opname(c.target) in ("detach", "to", "type_as", "float", "type", "alias", "_to_copy"):
         return imp.row(c, "identity", {}, inputs=c.acts[:1])
     return imp.row(c, "contiguous", {}, inputs=c.acts[:1])
 
@@ -489,10 +489,10 @@ def upsample(imp: Importer, c: Call) -> Any:
     return imp.row(c, "upsample", {"size": list(c.out[1:]), "mode": str(mode or "nearest")}, inputs=c.acts[:1])
 
 
-REDUCTIONS = {"linalg_vector_norm": "norm", "sum": "sum", "mean": "mean", "amax": "amax", "amin": "amin", "std": "std", "var": "var", "max": "amax", "min": "amin"}
+REDUCTIONS = {"linalg_vector_norm": "norm", "norm": "norm", "sum": "sum", "mean": "mean", "amax": "amax", "amin": "amin", "std": "std", "var": "var", "max": "amax", "min": "amin"}
 
 
-@entry("reduce", torch.sum, torch.mean, torch.amax, torch.amin, torch.std, torch.var, torch.max, torch.min, *REDUCTIONS,
+@entry("reduce", torch.norm, torch.sum, torch.mean, torch.amax, torch.amin, torch.std, torch.var, torch.max, torch.min, *REDUCTIONS,
        aten.mean.dim, aten.sum.dim_IntList, aten.amax.default, aten.amin.default, aten.linalg_vector_norm.default,
        names="input dim keepdim")
 def reduce(imp: Importer, c: Call) -> Any:

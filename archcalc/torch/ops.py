@@ -4,7 +4,7 @@ Each entry names the archcalc layer type an operation becomes and a handler that
 fields from the call. The keys are what torch.fx and torch.export record: nn.Module classes
 (matched along the class hierarchy), functions (``F.conv2d``, ``torch.cat``, ``operator.add``),
 Tensor method names (``"permute"``) and ATen overloads (``aten.conv2d.default``). The importer
-dispatches through it; ``archcalc.torch.build`` takes the module class of each layer type from
+dispatches through it; ``archcalc.torch.build`` takes the module class of each activation from
 it, and ``archcalc.torch.reference`` the leaf modules it compares. Adding an op = one entry.
 
 A handler gets the importer and a :class:`~archcalc.torch.importer.Call` and returns the op's
@@ -38,15 +38,14 @@ class Entry:
     handler: Handler
     keys: tuple[Any, ...]  # module classes, functions, method names, ATen overloads
     names: tuple[str, ...] = ()  # positional argument names where no signature says them
-    builds: type[nn.Module] | None = None  # the module archcalc.torch.build makes for `layer`
 
 
 TABLE: list[Entry] = []
 
 
-def entry(layer: str, *keys: Any, names: str = "", builds: type[nn.Module] | None = None) -> Callable[[Handler], Handler]:
+def entry(layer: str, *keys: Any, names: str = "") -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
-        TABLE.append(Entry(layer, fn, keys, tuple(names.split()), builds))
+        TABLE.append(Entry(layer, fn, keys, tuple(names.split())))
         return fn
 
     return register
@@ -104,7 +103,7 @@ def conv(imp: Importer, c: Call) -> Any:
     return imp.row(c, kind, {"out": out, "kernel": list(weight[2:]), **fields}, derived=len(getattr(w, "tensors", ())) > 1)
 
 
-@entry("linear", nn.Linear, F.linear, aten.linear.default, names="input weight bias", builds=nn.Linear)
+@entry("linear", nn.Linear, F.linear, aten.linear.default, names="input weight bias")
 def linear(imp: Importer, c: Call) -> Any:
     tokens = len(imp.shape(c.acts[0])) > 1
     if c.module is not None:
@@ -151,7 +150,7 @@ def attention(imp: Importer, c: Call) -> Any:
     return imp.row(c, "attention", {}, inputs=imp.operands(c, [q, k, v, *extra]))
 
 
-@entry("multihead_attention", nn.MultiheadAttention, builds=nn.MultiheadAttention)
+@entry("multihead_attention", nn.MultiheadAttention)
 def multihead_attention(imp: Importer, c: Call) -> Any:
     m = c.module
     if not m.batch_first or c.arg("attn_mask") is not None or c.arg("key_padding_mask") is not None:
@@ -189,7 +188,7 @@ def batch_norm(imp: Importer, c: Call) -> Any:
 
 
 @entry("layer_norm", nn.LayerNorm, F.layer_norm, torch.layer_norm, aten.layer_norm.default,
-       names="input normalized_shape weight bias eps", builds=nn.LayerNorm)
+       names="input normalized_shape weight bias eps")
 def layer_norm(imp: Importer, c: Call) -> Any:
     m = c.module
     if m is not None:
@@ -201,7 +200,7 @@ def layer_norm(imp: Importer, c: Call) -> Any:
 
 
 @entry("group_norm", nn.GroupNorm, F.group_norm, torch.group_norm, aten.group_norm.default,
-       names="input num_groups weight bias eps", builds=nn.GroupNorm)
+       names="input num_groups weight bias eps")
 def group_norm(imp: Importer, c: Call) -> Any:
     if c.module is not None:
         return imp.row(c, "group_norm", {"groups": c.module.num_groups, "affine": c.module.affine})
@@ -216,7 +215,7 @@ def instance_norm(imp: Importer, c: Call) -> Any:
     return imp.row(c, "instance_norm", {"affine": c.arg("weight") is not None, "track_running_stats": c.arg("running_mean") is not None})
 
 
-@entry("lrn", nn.LocalResponseNorm, builds=nn.LocalResponseNorm)
+@entry("lrn", nn.LocalResponseNorm)
 def lrn(imp: Importer, c: Call) -> Any:
     m = c.module
     return imp.row(c, "lrn", {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k})
@@ -246,13 +245,12 @@ def avg_pool(imp: Importer, c: Call) -> Any:
                                   "padding": _pairs(a["padding"]), "ceil_mode": a["ceil_mode"], "count_include_pad": a["count_include_pad"]})
 
 
-@entry("adaptive_avgpool", nn.AdaptiveAvgPool2d, F.adaptive_avg_pool2d, aten.adaptive_avg_pool2d.default, names="input output_size",
-       builds=nn.AdaptiveAvgPool2d)
+@entry("adaptive_avgpool", nn.AdaptiveAvgPool2d, F.adaptive_avg_pool2d, aten.adaptive_avg_pool2d.default, names="input output_size")
 def adaptive_avg(imp: Importer, c: Call) -> Any:
     return imp.row(c, "adaptive_avgpool", {"out": list(c.out[1:])}) if len(c.out) == 3 else None
 
 
-@entry("adaptive_maxpool", nn.AdaptiveMaxPool2d, F.adaptive_max_pool2d, names="input output_size", builds=nn.AdaptiveMaxPool2d)
+@entry("adaptive_maxpool", nn.AdaptiveMaxPool2d, F.adaptive_max_pool2d, names="input output_size")
 def adaptive_max(imp: Importer, c: Call) -> Any:
     if c.module is not None and c.module.return_indices:
         return None
@@ -298,10 +296,10 @@ def _activation(kind: str) -> Handler:
 
 
 for _kind, (_module, _calls) in ACTIVATIONS.items():
-    entry(_kind, _module, *_calls, names="input min_val max_val" if _kind == "hardtanh" else "input", builds=_module)(_activation(_kind))
+    entry(_kind, _module, *_calls, names="input min_val max_val" if _kind == "hardtanh" else "input")(_activation(_kind))
 
 
-@entry("prelu", nn.PReLU, F.prelu, names="input weight", builds=nn.PReLU)
+@entry("prelu", nn.PReLU, F.prelu, names="input weight")
 def prelu(imp: Importer, c: Call) -> Any:
     count = c.module.num_parameters if c.module is not None else c.arg("weight").numel
     return imp.row(c, "prelu", {"count": count})
@@ -417,7 +415,7 @@ def contiguous(imp: Importer, c: Call) -> Any:
 
 
 @entry("identity", nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, F.dropout, F.dropout2d,
-       F.dropout1d, F.dropout3d, F.alpha_dropout, aten.dropout.default, builds=nn.Identity)
+       F.dropout1d, F.dropout3d, F.alpha_dropout, aten.dropout.default)
 def identity(imp: Importer, c: Call) -> Any:
     if isinstance(c.module, nn.Identity) or c.module is None and "dropout" not in str(c.target):
         return imp.row(c, "identity", {}, inputs=c.acts[:1])
@@ -426,7 +424,7 @@ def identity(imp: Importer, c: Call) -> Any:
 
 
 @entry("channel_shuffle", nn.ChannelShuffle, aten.channel_shuffle.default, aten.native_channel_shuffle.default,
-       names="input groups", builds=nn.ChannelShuffle)
+       names="input groups")
 def channel_shuffle(imp: Importer, c: Call) -> Any:
     groups = c.module.groups if c.module is not None else c.arg("groups")
     return imp.row(c, "channel_shuffle", {"groups": groups})
@@ -562,11 +560,6 @@ def module_entry(m: nn.Module) -> Entry | None:
         if e is not None:
             return e if cls.forward is type(m).forward else None
     return None
-
-
-def builds(layer: str) -> type[nn.Module] | None:
-    """The nn.Module class archcalc.torch.build makes for a layer type, where the table says one."""
-    return next((e.builds for e in TABLE if e.layer == layer and e.builds is not None), None)
 
 
 def module_layer_types() -> dict[type[nn.Module], str]:

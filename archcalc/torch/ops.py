@@ -479,11 +479,11 @@ def pad(imp: Importer, c: Call) -> Any:
 
 
 @entry("upsample", nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d, F.interpolate, F.upsample,
-       aten.upsample_nearest2d.vec, aten.upsample_bilinear2d.vec, names="input size scale_factor mode")
+       aten.upsample_nearest2d.vec, aten.upsample_bilinear2d.vec, aten.upsample_bicubic2d.vec, names="input size scale_factor mode")
 def upsample(imp: Importer, c: Call) -> Any:
     mode = getattr(c.module, "mode", None) if c.module is not None else c.arg("mode", "nearest")
     if "aten" in str(c.target):
-        mode = "bilinear" if "bilinear" in str(c.target) else "nearest"
+        mode = opname(c.target).replace("upsample_", "").removesuffix("2d")
     return imp.row(c, "upsample", {"size": list(c.out[1:]), "mode": str(mode or "nearest")}, inputs=c.acts[:1])
 
 

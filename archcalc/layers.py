@@ -527,13 +527,19 @@ class BatchNorm(Layer):
     type = "batchnorm"
     aliases = ("bn", "batchnorm2d")
     summary = "batch normalisation (nn.BatchNorm2d / 1d), inference mode"
-    fields = {"affine": Field("bool", True), "eps": Field("number", Fraction(1, 100000))}
+    fields = {
+        "affine": Field("bool", True),
+        "eps": Field("number", Fraction(1, 100000)),
+        "dim": Field("int", 0, doc="per-image dimension of the channels (1 where a model folded its batch in: LeViT)"),
+    }
 
     def output(self, inputs: list[Shape]) -> Shape:
+        if self.dim >= len(inputs[0]):
+            raise LayerError(f"batchnorm over dim {self.dim} of {fmt_shape(inputs[0])}")
         return inputs[0]
 
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
-        c, n = inputs[0][0], numel(inputs[0])
+        c, n = inputs[0][self.dim], numel(inputs[0])
         return Cost(
             params=2 * c if self.affine else 0,
             buffers=2 * c,

@@ -101,10 +101,22 @@ def _mean(layer: Any, shapes: list[Shape]) -> nn.Module:
     return Fn(lambda x: x.mean((2, 3), keepdim=keepdim), f"x.mean((2, 3), keepdim={keepdim})")
 
 
+class _ChannelsAt(nn.Module):
+    """A batch norm whose channels sit at another per-image dimension: moved to dim 1 and back."""
+
+    def __init__(self, bn: nn.Module, dim: int) -> None:
+        super().__init__()
+        self.bn, self.dim = bn, dim + 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(x.movedim(self.dim, 1)).movedim(1, self.dim)
+
+
 @builder("batchnorm")
 def _bn(layer: Any, shapes: list[Shape]) -> nn.Module:
-    cls = nn.BatchNorm2d if len(shapes[0]) == 3 else nn.BatchNorm1d
-    return cls(shapes[0][0], eps=float(layer.eps), affine=layer.affine)
+    cls = {3: nn.BatchNorm2d, 4: nn.BatchNorm3d}.get(len(shapes[0]), nn.BatchNorm1d)
+    bn = cls(shapes[0][layer.dim], eps=float(layer.eps), affine=layer.affine)
+    return bn if layer.dim == 0 else _ChannelsAt(bn, layer.dim)
 
 
 @builder("lrn")

@@ -175,16 +175,15 @@ def lstm(imp: Importer, c: Call) -> Any:
        aten._native_batch_norm_legit_no_training.default,
        names="input running_mean running_var weight bias training momentum eps")
 def batch_norm(imp: Importer, c: Call) -> Any:
-    if c.acts[0].offset == 0:  # LeViT's bn(x.flatten(0, 1)): channels are not the first per-image dimension
-        return None
+    dim = 1 - c.acts[0].offset  # torch's dim 1; per image 1 where the batch was folded in (LeViT's bn(x.flatten(0, 1)))
     m = c.module
     if m is not None:
         if not m.track_running_stats:
             return None
-        return imp.row(c, "batchnorm", {"affine": m.affine, "eps": m.eps})
+        return imp.row(c, "batchnorm", {"affine": m.affine, "eps": m.eps, "dim": dim})
     if c.arg("running_mean") is None:
         return None
-    return imp.row(c, "batchnorm", {"affine": c.arg("weight") is not None, "eps": c.arg("eps", 1e-5)})
+    return imp.row(c, "batchnorm", {"affine": c.arg("weight") is not None, "eps": c.arg("eps", 1e-5), "dim": dim})
 
 
 @entry("layer_norm", nn.LayerNorm, F.layer_norm, torch.layer_norm, aten.layer_norm.default,

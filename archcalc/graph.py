@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .layers import Cost, Layer, Shape, numel
+from .errors import SpecError
+from .layers import POINTWISE, Cost, Layer, LayerError, Shape, Window, numel
 from .symbolic import largest
+
+MAX_NODES = 200_000
 
 
 @dataclass(frozen=True)
@@ -109,3 +112,63 @@ class Graph:
             if node.index not in last_use and not node.inplace:
                 live -= numel(node.shape)  # produced but never read (dead branch)
         return peak
+
+
+def _grow(rf: ReceptiveField, w: Window) -> ReceptiveField:
+    size = tuple(r + (k - 1) * j for r, k, j in zip(rf.size, w.kernel, rf.jump))
+    jump = tuple(j * s for j, s in zip(rf.jump, w.stride))
+    return ReceptiveField(size, jump)  # type: ignore[arg-type]
+
+
+class GraphBuilder:
+    """Appends layers to a graph in execution order: applies each layer to its inputs' shapes,
+    computes its costs, receptive field and storage. The spec compiler and from_torch both
+    build graphs with it. Errors name ``file`` and the layer path."""
+
+    def __init__(self, file: str, input_shape: Shape, name: str = "") -> None:
+        self.file = file
+        self.name = name or file
+        self.nodes: list[Node] = [Node(0, "input", "input", None, (), input_shape, Cost(), ReceptiveField(), 0)]
+        self.executed = True  # False inside a branch that does not run at inference
+        # Memo: repeated blocks apply the same (immutable) layer to the same shapes many times
+        # (ResNet-152 has 50 bottlenecks of 4 kinds).
+        self._applied: dict[tuple[Any, ...], tuple[Shape, Cost, Window, bool]] = {}
+        # every layer path (and, for specs, every named scope) -> the node holding its output
+        self.paths: dict[str, int] = {"input": 0}
+
+    def error(self, message: str, path: str) -> SpecError:
+        return SpecError(message, file=self.file, layer=path or self.name)
+
+    def add(self, path: str, type_name: str, layer: Any, inputs: tuple[int, ...]) -> int:
+        """Append ``layer`` applied to the nodes ``inputs``; returns the new node's index."""
+        if len(self.nodes) >= MAX_NODES:
+            raise self.error(f"more than {MAX_NODES} layers; is a repeat count absurd?", path)
+        shapes = [self.nodes[i].shape for i in inputs]
+        key = (id(layer), *shapes)
+        applied = self._applied.get(key)
+        if applied is None:
+            try:
+                shape = layer.output(shapes)
+                cost = layer.cost(shapes, shape)
+                window = layer.window(shapes) if len(shapes) == 1 and len(shapes[0]) == 3 else POINTWISE
+            except LayerError as exc:
+                raise self.error(str(exc), path) from None
+            applied = self._applied[key] = (shape, cost, window, layer.reuses_input(shapes, shape))
+        shape, cost, window, reuses = applied
+        rfs = [self.nodes[i].rf for i in inputs]
+        if len(rfs) == 1:
+            rf = _grow(rfs[0], window)
+        else:
+            # A merge sees the widest field of its inputs. Its stride is that of the inputs at
+            # its own resolution: a broadcast SE gate (C x 1 x 1) widens the field to the whole
+            # map but does not make the output coarser.
+            full = [r for i, r in zip(inputs, rfs) if self.nodes[i].shape[1:] == shape[1:]] or rfs
+            rf = ReceptiveField(
+                (largest(r.size[0] for r in rfs), largest(r.size[1] for r in rfs)),
+                (largest(r.jump[0] for r in full), largest(r.jump[1] for r in full)),
+            )
+        index = len(self.nodes)
+        storage = self.nodes[inputs[0]].storage if reuses else index
+        self.nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, storage, self.executed))
+        self.paths[path] = index
+        return index

@@ -40,7 +40,7 @@ class LayerError(Exception):
 
 @dataclass(frozen=True)
 class Field:
-    kind: str  # int | pair | padding | bool | number | choice | shape | text
+    kind: str  # int | pair | padding | bool | number | choice | shape | ints | text
     default: Any = None
     required: bool = False
     minimum: int = 0
@@ -114,7 +114,9 @@ def _coerce(name: str, field: Field, v: Any) -> Any:
         if v < field.minimum:
             raise LayerError(f"{name} must be >= {field.minimum}, got {_show(v)}")
         return v
-    if field.kind == "shape":
+    if field.kind == "ints" and not isinstance(v, (list, tuple)):
+        return (_check_int(name, v, field.minimum),)
+    if field.kind in ("shape", "ints"):
         if not isinstance(v, (list, tuple)) or not v:
             raise LayerError(f"{name} must be a list of sizes, got {_show(v)}")
         return tuple(_check_int(name, x, field.minimum) for x in v)
@@ -302,7 +304,9 @@ class Conv(Layer):
         return f"{text}, {self.out}"
 
     def output(self, inputs: list[Shape]) -> Shape:
-        c, h, w = _spatial(self, inputs[0])
+        # leading dimensions beyond C×H×W: the batch folded in by a model (MViT's pooled heads), each one a conv
+        lead, shape = inputs[0][:-3], inputs[0][-3:]
+        c, h, w = _spatial(self, shape)
         if sure(c % self.groups != 0):
             raise LayerError(f"input channels {c} not divisible by groups {self.groups}")
         sizes = []
@@ -314,15 +318,15 @@ class Conv(Layer):
                     f"({size} + {p} padding)"
                 )
             sizes.append(conv_out(size, k, s, p, d))
-        return (self.out, sizes[0], sizes[1])
+        return (*lead, self.out, sizes[0], sizes[1])
 
     def weights(self, cin: int) -> int:
         return self.out * (cin // self.groups) * self.kernel[0] * self.kernel[1]
 
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
-        cin = inputs[0][0]
+        cin = inputs[0][-3]
         biases = self.out if self.bias else 0
-        positions = out[1] * out[2]
+        positions = numel(out[:-3]) * out[-2] * out[-1]
         macs = positions * self.weights(cin)
         return Cost(params=self.weights(cin) + biases, biases=biases, macs=macs, other_ops=biases * positions)
 
@@ -334,21 +338,27 @@ class Conv(Layer):
 class Linear(Layer):
     type = "linear"
     aliases = ("fc",)
-    summary = "fully connected layer (nn.Linear) on a flat vector"
-    fields = {"out": Field("int", required=True, minimum=1), "bias": Field("bool", True)}
+    summary = "fully connected layer (nn.Linear) on a flat vector, or on the last dimension of any tensor with tokens: true"
+    fields = {
+        "out": Field("int", required=True, minimum=1),
+        "bias": Field("bool", True),
+        "tokens": Field("bool", False, doc="apply to the last dimension of any rank (transformer tokens, channels-last MLPs)"),
+    }
 
     def describe(self) -> str:
         return str(self.out)
 
     def output(self, inputs: list[Shape]) -> Shape:
-        if len(inputs[0]) != 1:
-            raise LayerError(f"linear needs a flat input, got {fmt_shape(inputs[0])}: add a flatten layer before it")
-        return (self.out,)
+        if len(inputs[0]) != 1 and not self.tokens:
+            raise LayerError(f"linear needs a flat input, got {fmt_shape(inputs[0])}: add a flatten layer before it (or tokens: true)")
+        return (*inputs[0][:-1], self.out)
 
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
-        weights = inputs[0][0] * self.out
+        # nn.Linear applies to the last dimension: every other position repeats the product
+        weights = inputs[0][-1] * self.out
         biases = self.out if self.bias else 0
-        return Cost(params=weights + biases, biases=biases, macs=weights, other_ops=biases)
+        rows = numel(inputs[0][:-1])
+        return Cost(params=weights + biases, biases=biases, macs=rows * weights, other_ops=rows * biases)
 
 
 # --------------------------------------------------------------------------------------------
@@ -517,13 +527,19 @@ class BatchNorm(Layer):
     type = "batchnorm"
     aliases = ("bn", "batchnorm2d")
     summary = "batch normalisation (nn.BatchNorm2d / 1d), inference mode"
-    fields = {"affine": Field("bool", True), "eps": Field("number", Fraction(1, 100000))}
+    fields = {
+        "affine": Field("bool", True),
+        "eps": Field("number", Fraction(1, 100000)),
+        "dim": Field("int", 0, doc="per-image dimension of the channels (1 where a model folded its batch in: LeViT)"),
+    }
 
     def output(self, inputs: list[Shape]) -> Shape:
+        if self.dim >= len(inputs[0]):
+            raise LayerError(f"batchnorm over dim {self.dim} of {fmt_shape(inputs[0])}")
         return inputs[0]
 
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
-        c, n = inputs[0][0], numel(inputs[0])
+        c, n = inputs[0][self.dim], numel(inputs[0])
         return Cost(
             params=2 * c if self.affine else 0,
             buffers=2 * c,
@@ -598,12 +614,24 @@ _activation("hardsigmoid", "hard sigmoid, relu6(x+3)/6", False, 3)
 _activation("hardswish", "hard swish, x*relu6(x+3)/6", True, 4, ("hswish",))
 _activation("silu", "SiLU / swish, x*sigmoid(x)", True, 4, ("swish",))
 _activation("mish", "mish, x*tanh(softplus(x))", False, 6)
+_activation("hardtanh", "hard tanh, clamp(x, min, max)", False, 2)
+_activation("hardshrink", "hard shrink", False, 2)
+_activation("softshrink", "soft shrink", False, 3)
+_activation("tanhshrink", "x - tanh(x)", False, 4)
+_activation("softsign", "x / (1 + |x|)", False, 3)
+_activation("softplus", "log(1 + exp(x))", False, 3)
+_activation("logsigmoid", "log(sigmoid(x))", False, 4)
+_activation("selu", "SELU", False, 4)
+_activation("celu", "CELU", False, 3)
+_activation("rrelu", "randomized leaky ReLU (fixed slope at inference)", False, 2)
+_activation("threshold", "threshold", False, 1)
 
 
 @register
 class Softmax(Layer):
     type = "softmax"
-    summary = "softmax over channels / classes"
+    summary = "softmax over one dimension (channels / classes by default)"
+    fields = {"dim": Field("int", 0, doc="per-image dimension (PyTorch's dim - 1)")}
 
     def output(self, inputs: list[Shape]) -> Shape:
         return inputs[0]
@@ -745,7 +773,12 @@ class Contiguous(Layer):
 class Op(Layer):
     type = "op"
     summary = "an operation archcalc has no formula for (from_torch): its shape is known, its cost is not"
-    fields = {"label": Field("text", required=True), "shape": Field("shape", required=True, minimum=1)}
+    fields = {
+        "label": Field("text", required=True),
+        "shape": Field("shape", required=True, minimum=1),
+        "params": Field("int", 0, doc="parameters the operation reads (from_torch's ledger)"),
+        "buffers": Field("int", 0),
+    }
 
     def describe(self) -> str:
         return f"{self.label} (no formula)"
@@ -753,12 +786,15 @@ class Op(Layer):
     def output(self, inputs: list[Shape]) -> Shape:
         return self.shape
 
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(params=self.params, buffers=self.buffers)
+
 
 @register
 class Parameters(Layer):
     type = "parameters"
     summary = "parameters held by modules that do not run in forward (e.g. auxiliary heads in eval mode)"
-    fields = {"count": Field("int", required=True), "label": Field("text", "")}
+    fields = {"count": Field("int", required=True), "label": Field("text", ""), "buffers": Field("int", 0)}
 
     def describe(self) -> str:
         return self.label
@@ -767,7 +803,7 @@ class Parameters(Layer):
         return (self.count,)
 
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
-        return Cost(params=self.count)
+        return Cost(params=self.count, buffers=self.buffers)
 
 
 # --------------------------------------------------------------------------------------------
@@ -785,18 +821,18 @@ class _Merge(Layer):
 @register
 class Concat(_Merge):
     type = "concat"
-    summary = "depth concatenation of branches (torch.cat(dim=1))"
-    fields = {}
+    summary = "concatenation of branches: depth (torch.cat(dim=1)) or along `dim`"
+    fields = {"dim": Field("int", 0, doc="per-image dimension (PyTorch's dim - 1); 0 = channels")}
 
     def output(self, inputs: list[Shape]) -> Shape:
-        first = inputs[0]
+        first, d = inputs[0], self.dim
         for other in inputs[1:]:
-            if len(other) != len(first) or other[1:] != first[1:]:
+            if len(other) != len(first) or d >= len(first) or other[:d] + other[d + 1:] != first[:d] + first[d + 1:]:
                 raise LayerError(
-                    "concat needs the same spatial size on every branch, got "
+                    ("concat needs the same spatial size on every branch, got " if d == 0 else f"concat along dim {d} needs the same other sizes, got ")
                     + ", ".join(fmt_shape(s) for s in inputs)
                 )
-        return (sum(s[0] for s in inputs), *first[1:])
+        return (*first[:d], sum(s[d] for s in inputs), *first[d + 1:])
 
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
         return Cost()
@@ -827,3 +863,530 @@ class Mul(_Merge):
                 raise LayerError("mul needs shapes that broadcast, got " + ", ".join(fmt_shape(x) for x in inputs))
         return full
 
+
+
+# --------------------------------------------------------------------------------------------
+# N-d and transposed convolutions, normalisations over any rank, attention and tensor plumbing
+# (what from_torch meets in ConvNeXt, ViT, Swin, MaxViT and timm's zoo; all usable in specs)
+
+
+def _dims(layer: Layer, name: str, value: tuple[int, ...], n: int) -> tuple[int, ...]:
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise LayerError(f"{name} needs 1 or {n} values for {layer.type}, got {list(value)}")
+    return value
+
+
+class _ConvN(Layer):
+    """Convolution over ``spatial`` dimensions; ``transposed`` for nn.ConvTranspose*d.
+
+    Output size: conv as PyTorch (docs/conventions.md); transposed
+    ``(in - 1)·s − 2p + d(k − 1) + output_padding + 1``. MACs as FlopCounterMode counts them:
+    every weight meets every *output* position (conv) or every *input* position (transposed)."""
+
+    spatial: ClassVar[int] = 2
+    transposed: ClassVar[bool] = False
+    fields = {
+        "out": Field("int", required=True, minimum=1, doc="output channels"),
+        "kernel": Field("ints", required=True, minimum=1, doc="one size or one per spatial dimension"),
+        "stride": Field("ints", 1, minimum=1),
+        "padding": Field("ints", 0),
+        "dilation": Field("ints", 1, minimum=1),
+        "groups": Field("int", 1, minimum=1),
+        "bias": Field("bool", True),
+    }
+
+    def validate(self) -> None:
+        n = self.spatial
+        for name in ("kernel", "stride", "padding", "dilation", "output_padding"):
+            if name in self.fields:
+                setattr(self, name, _dims(self, name, getattr(self, name), n))
+        if sure(self.out % self.groups != 0):
+            raise LayerError(f"out {self.out} is not divisible by groups {self.groups}")
+
+    def describe(self) -> str:
+        text = "x".join(map(str, self.kernel)) + "/" + "x".join(map(str, self.stride))
+        if any(self.padding):
+            text += " p" + "x".join(map(str, self.padding))
+        if self.groups > 1:
+            text += f" g{self.groups}"
+        return f"{text}, {self.out}"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        shape = inputs[0]
+        if len(shape) != self.spatial + 1:
+            raise LayerError(f"{self.type} needs a C×{'×'.join('LHWD'[:self.spatial])} input, got {fmt_shape(shape)}")
+        if sure(shape[0] % self.groups != 0):
+            raise LayerError(f"input channels {shape[0]} not divisible by groups {self.groups}")
+        sizes = []
+        for size, k, s, p, d, op in zip(shape[1:], self.kernel, self.stride, self.padding, self.dilation,
+                                        getattr(self, "output_padding", (0,) * self.spatial)):
+            n = (size - 1) * s - 2 * p + d * (k - 1) + op + 1 if self.transposed else conv_out(size, k, s, 2 * p, d)
+            if sure(n < 1):
+                raise LayerError(f"kernel {k} gives an empty output on size {size} (padding {p})")
+            sizes.append(n)
+        return (self.out, *sizes)
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        cin = inputs[0][0]
+        weights = cin * (self.out // self.groups) * math.prod(self.kernel)
+        biases = self.out if self.bias else 0
+        positions = numel(inputs[0][1:] if self.transposed else out[1:])
+        return Cost(params=weights + biases, biases=biases, macs=positions * weights, other_ops=biases * numel(out[1:]))
+
+    def window(self, inputs: list[Shape]) -> Window:
+        eff = tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+        if self.transposed:  # one output reads ceil(k_eff / s) inputs per axis; the jump does not shrink
+            return Window(tuple(-(-k // s) for k, s in zip(eff, self.stride)), (1, 1))  # type: ignore[arg-type]
+        return Window(eff, self.stride)  # type: ignore[arg-type]
+
+
+@register
+class Conv1d(_ConvN):
+    type = "conv1d"
+    summary = "1-D convolution (nn.Conv1d) on C×L"
+    spatial = 1
+
+
+@register
+class Conv3d(_ConvN):
+    type = "conv3d"
+    summary = "3-D convolution (nn.Conv3d) on C×D×H×W"
+    spatial = 3
+
+
+@register
+class ConvTranspose(_ConvN):
+    type = "conv_transpose"
+    aliases = ("conv_transpose2d", "deconv")
+    summary = "2-D transposed convolution (nn.ConvTranspose2d): upsampling by `stride`"
+    transposed = True
+    fields = {**_ConvN.fields, "output_padding": Field("ints", 0, doc="extra size on one side of the output")}
+
+
+def _norm_ops(n: int, affine: bool) -> int:
+    # statistics then normalise: 4 per element, 5 with the affine scale (fvcore's count)
+    return (5 if affine else 4) * n
+
+
+@register
+class LayerNorm(Layer):
+    type = "layer_norm"
+    aliases = ("layernorm",)
+    summary = "layer normalisation over the last dimensions (nn.LayerNorm)"
+    fields = {
+        "shape": Field("shape", required=True, minimum=1, doc="normalized_shape: the trailing dimensions"),
+        "affine": Field("bool", True, doc="elementwise_affine"),
+        "bias": Field("bool", True),
+    }
+
+    def describe(self) -> str:
+        return "over " + "x".join(map(str, self.shape))
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if tuple(inputs[0][len(inputs[0]) - len(self.shape):]) != self.shape:
+            raise LayerError(f"layer_norm over {list(self.shape)} needs those trailing sizes, got {fmt_shape(inputs[0])}")
+        return inputs[0]
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        n = numel(out)
+        params = numel(self.shape) * ((1 + self.bias) if self.affine else 0)
+        return Cost(params=params, other_ops=_norm_ops(n, self.affine), fvcore_extra=_norm_ops(n, self.affine))
+
+
+@register
+class GroupNorm(Layer):
+    type = "group_norm"
+    aliases = ("groupnorm",)
+    summary = "group normalisation over channel groups (nn.GroupNorm); groups = C is instance norm with affine"
+    fields = {"groups": Field("int", required=True, minimum=1), "affine": Field("bool", True)}
+
+    def describe(self) -> str:
+        return f"g{self.groups}"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if sure(inputs[0][0] % self.groups != 0):
+            raise LayerError(f"{inputs[0][0]} channels not divisible by groups {self.groups}")
+        return inputs[0]
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        n = numel(out)
+        return Cost(params=2 * out[0] if self.affine else 0, other_ops=_norm_ops(n, self.affine), fvcore_extra=_norm_ops(n, self.affine))
+
+
+@register
+class InstanceNorm(Layer):
+    type = "instance_norm"
+    summary = "instance normalisation per channel (nn.InstanceNorm*d)"
+    fields = {"affine": Field("bool", False), "track_running_stats": Field("bool", False)}
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        n, c = numel(out), out[0]
+        return Cost(params=2 * c if self.affine else 0, buffers=2 * c if self.track_running_stats else 0,
+                    other_ops=_norm_ops(n, self.affine), fvcore_extra=_norm_ops(n, self.affine))
+
+
+@register
+class PReLU(Layer):
+    type = "prelu"
+    summary = "parametric ReLU (nn.PReLU): one learned slope, or one per channel"
+    fields = {"count": Field("int", 1, minimum=1, doc="num_parameters: 1 or the channel count")}
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(params=self.count, other_ops=2 * numel(out))
+
+
+@register
+class Glu(Layer):
+    type = "glu"
+    summary = "gated linear unit (nn.GLU): halves `dim`, a * sigmoid(b)"
+    fields = {"dim": Field("int", 0, doc="per-image dimension")}
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        shape = list(inputs[0])
+        if self.dim >= len(shape) or sure(shape[self.dim] % 2 != 0):
+            raise LayerError(f"glu halves dim {self.dim}, which {fmt_shape(inputs[0])} cannot")
+        shape[self.dim] //= 2
+        return tuple(shape)
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(other_ops=4 * numel(out))  # sigmoid 3 + product 1
+
+
+def broadcast(shapes: list[Shape]) -> Shape:
+    """PyTorch's broadcasting of per-image shapes (trailing dimensions aligned)."""
+    rank = max(len(s) for s in shapes)
+    out = []
+    for i in range(rank):
+        sizes = {s[i - rank + len(s)] for s in shapes if i - rank + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            raise LayerError("shapes do not broadcast: " + ", ".join(fmt_shape(s) for s in shapes))
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+@register
+class Elementwise(Layer):
+    type = "elementwise"
+    summary = "elementwise arithmetic on broadcast tensors or with a scalar (x * 0.5, a - b, x.exp())"
+    arity = None
+    fields = {"op": Field("text", required=True, doc="the operation, e.g. sub, div, exp, pow")}
+
+    def describe(self) -> str:
+        return self.op
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return broadcast(inputs)
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(other_ops=numel(out) * max(1, len(inputs) - 1))
+
+
+@register
+class Constant(Layer):
+    type = "constant"
+    summary = "a parameter or buffer used as a tensor (position embedding, class token, layer scale); stores nothing"
+    view = True  # parameters are not activations; it reads the tensor it is combined with for the batch size
+    fields = {
+        "shape": Field("shape", required=True, minimum=1, doc="its shape as broadcast per image"),
+        "params": Field("int", 0),
+        "buffers": Field("int", 0),
+        "label": Field("text", ""),
+    }
+
+    def describe(self) -> str:
+        return self.label
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return self.shape
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(params=self.params, buffers=self.buffers)
+
+
+@register
+class Matmul(Layer):
+    type = "matmul"
+    summary = "batched matrix product of two tensors (torch.matmul, bmm, @): MACs = batch·m·k·n"
+    arity = None
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if len(inputs) != 2 or min(len(s) for s in inputs) < 2:
+            raise LayerError("matmul multiplies two tensors of at least 2 dimensions, got " + ", ".join(fmt_shape(s) for s in inputs))
+        a, b = inputs
+        if a[-1] != b[-2]:
+            raise LayerError(f"matmul: {fmt_shape(a)} by {fmt_shape(b)}: inner sizes {a[-1]} and {b[-2]} differ")
+        return (*broadcast([a[:-2], b[:-2]]), a[-2], b[-1])
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(macs=numel(out) * inputs[0][-1])
+
+
+@register
+class Attention(Layer):
+    type = "attention"
+    summary = "scaled dot-product attention softmax(q·kᵀ/√d)·v (F.scaled_dot_product_attention)"
+    arity = None
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        q, k, v = inputs[:3]
+        if q[-1] != k[-1] or k[-2] != v[-2]:
+            raise LayerError(f"attention: q {fmt_shape(q)}, k {fmt_shape(k)}, v {fmt_shape(v)} do not fit")
+        return (*q[:-1], v[-1])
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        # FlopCounterMode's sdpa count: q·kᵀ (Lq·Lk·d) and attention·v (Lq·Lk·dv) per batch and head
+        q, k, v = inputs[:3]
+        scores = numel(q[:-1]) * k[-2]
+        return Cost(macs=scores * (q[-1] + v[-1]), other_ops=4 * scores)  # scale + softmax (3)
+
+
+@register
+class MultiheadAttention(Layer):
+    type = "multihead_attention"
+    aliases = ("mha",)
+    summary = "nn.MultiheadAttention (batch_first) on L×E: q, k, v projections, attention, output projection"
+    arity = None
+    fields = {
+        "heads": Field("int", required=True, minimum=1),
+        "bias": Field("bool", True),
+        "add_bias_kv": Field("bool", False),
+    }
+
+    def describe(self) -> str:
+        return f"{self.heads} heads"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        q = inputs[0]
+        if len(q) != 2 or sure(q[-1] % self.heads != 0):
+            raise LayerError(f"multihead_attention needs L×E with E divisible by {self.heads} heads, got {fmt_shape(q)}")
+        return q
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        (lq, e), (lk, kdim), (_, vdim) = (inputs * 3)[:3] if len(inputs) == 1 else inputs[:3]
+        weights = e * e + e * kdim + e * vdim + e * e  # q, k, v and output projections
+        biases = 4 * e if self.bias else 0
+        extra = 2 * e if self.add_bias_kv else 0
+        macs = lq * e * e + lk * (kdim + vdim) * e + lq * lk * 2 * e + lq * e * e
+        return Cost(params=weights + biases + extra, biases=biases, macs=macs, other_ops=4 * self.heads * lq * lk + biases * lq)
+
+
+class _View(Layer):
+    view = True
+
+
+@register
+class Permute(_View):
+    type = "permute"
+    summary = "reorder per-image dimensions (x.permute(0, *[d + 1 for d in dims])); a view"
+    fields = {"dims": Field("shape", required=True, minimum=0)}
+
+    def describe(self) -> str:
+        return str(list(self.dims))
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if sorted(self.dims) != list(range(len(inputs[0]))):
+            raise LayerError(f"dims {list(self.dims)} are not a permutation of {fmt_shape(inputs[0])}'s dimensions")
+        return tuple(inputs[0][d] for d in self.dims)
+
+
+@register
+class Expand(_View):
+    type = "expand"
+    summary = "broadcast to a larger shape without copying (x.expand)"
+    fields = {"shape": Field("shape", required=True, minimum=1)}
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if broadcast([inputs[0], self.shape]) != self.shape:
+            raise LayerError(f"cannot expand {fmt_shape(inputs[0])} to {list(self.shape)}")
+        return self.shape
+
+
+@register
+class Slice(_View):
+    type = "slice"
+    summary = "part of a tensor (x[..., a:b], select, narrow, one piece of split / unbind); a view"
+    fields = {"shape": Field("shape", required=True, minimum=0), "label": Field("text", "")}
+
+    def describe(self) -> str:
+        return self.label
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if numel(self.shape) > numel(inputs[0]):
+            raise LayerError(f"a slice of {fmt_shape(inputs[0])} cannot be {list(self.shape)}")
+        return self.shape
+
+
+@register
+class Gather(Layer):
+    type = "gather"
+    summary = "values picked by an index tensor (table[index], Swin's relative position bias): a copy, no arithmetic"
+    fields = {
+        "shape": Field("shape", required=True, minimum=1),
+        "label": Field("text", ""),
+        "buffers": Field("int", 0, doc="the index tensor's values, when it is a buffer (from_torch's ledger)"),
+        "params": Field("int", 0),
+    }
+
+    def describe(self) -> str:
+        return self.label
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return self.shape
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(params=self.params, buffers=self.buffers)
+
+
+@register
+class Stack(Layer):
+    type = "stack"
+    summary = "stack equal tensors along a new dimension (torch.stack)"
+    arity = None
+    fields = {"dim": Field("int", 0, doc="per-image position of the new dimension")}
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if any(s != inputs[0] for s in inputs) or self.dim > len(inputs[0]):
+            raise LayerError(f"stack along {self.dim} needs equal shapes, got " + ", ".join(fmt_shape(s) for s in inputs))
+        return (*inputs[0][:self.dim], len(inputs), *inputs[0][self.dim:])
+
+
+@register
+class Pad(Layer):
+    type = "pad"
+    summary = "pad the last dimensions (F.pad): [left, right, top, bottom, ...], last dimension first"
+    fields = {"pads": Field("shape", required=True, minimum=-(10**9)), "mode": Field("text", "constant")}
+
+    def validate(self) -> None:
+        if len(self.pads) % 2:
+            raise LayerError(f"pads come in pairs, got {list(self.pads)}")
+
+    def describe(self) -> str:
+        return f"{list(self.pads)} {self.mode}"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        shape = list(inputs[0])
+        for i in range(len(self.pads) // 2):
+            if i >= len(shape):
+                raise LayerError(f"pads {list(self.pads)} cover more dimensions than {fmt_shape(inputs[0])}")
+            shape[-1 - i] += self.pads[2 * i] + self.pads[2 * i + 1]
+        return tuple(shape)
+
+
+@register
+class Upsample(Layer):
+    type = "upsample"
+    aliases = ("interpolate",)
+    summary = "resize the spatial dimensions (nn.Upsample, F.interpolate) to `size`"
+    fields = {"size": Field("shape", required=True, minimum=1), "mode": Field("text", "nearest")}
+
+    def describe(self) -> str:
+        return f"-> {'x'.join(map(str, self.size))} {self.mode}"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) != len(self.size) + 1:
+            raise LayerError(f"upsample to {list(self.size)} needs a C×{len(self.size)}-d input, got {fmt_shape(inputs[0])}")
+        return (inputs[0][0], *self.size)
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        # nearest copies (fvcore counts 1 per output); linear modes blend 2^d neighbours: fvcore's 4 per output (2-D)
+        per = 0 if self.mode == "nearest" else 4
+        return Cost(other_ops=per * numel(out), fvcore_extra=(per or 1) * numel(out))
+
+
+@register
+class Reduce(Layer):
+    type = "reduce"
+    summary = "reduction over per-image dimensions (x.sum / mean / amax / amin / std / var)"
+    fields = {
+        "op": Field("text", "sum"),
+        "dims": Field("shape", required=True, minimum=0, doc="per-image dimensions"),
+        "keepdim": Field("bool", False),
+    }
+
+    def describe(self) -> str:
+        return f"{self.op} over {list(self.dims)}"
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        shape = inputs[0]
+        if any(d >= len(shape) for d in self.dims):
+            raise LayerError(f"dims {list(self.dims)} out of range for {fmt_shape(shape)}")
+        if self.keepdim:
+            return tuple(1 if i in self.dims else s for i, s in enumerate(shape))
+        return tuple(s for i, s in enumerate(shape) if i not in self.dims) or (1,)  # a scalar per image
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(other_ops=numel(inputs[0]))
+
+
+@register
+class Einsum(Layer):
+    type = "einsum"
+    summary = "two-operand Einstein summation (torch.einsum 'ab,bc->ac'): MACs = product of every letter's size"
+    arity = None
+    fields = {"equation": Field("text", required=True, doc="per-image subscripts, e.g. 'hqd,hkd->hqk'")}
+
+    def describe(self) -> str:
+        return self.equation
+
+    def _sizes(self, inputs: list[Shape]) -> tuple[dict[str, int], str]:
+        lhs, _, out = self.equation.replace(" ", "").partition("->")
+        terms = lhs.split(",")
+        if len(terms) != len(inputs) or any(len(t) != len(s) for t, s in zip(terms, inputs)):
+            raise LayerError(f"einsum {self.equation!r} does not fit " + ", ".join(fmt_shape(s) for s in inputs))
+        sizes: dict[str, int] = {}
+        for term, shape in zip(terms, inputs):
+            for letter, size in zip(term, shape):
+                if sizes.setdefault(letter, size) != size and size != 1:
+                    if sizes[letter] != 1:
+                        raise LayerError(f"einsum {self.equation!r}: {letter!r} is {sizes[letter]} and {size}")
+                    sizes[letter] = size
+        return sizes, out
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        sizes, out = self._sizes(inputs)
+        return tuple(sizes[letter] for letter in out) or (1,)
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        sizes, _ = self._sizes(inputs)
+        return Cost(macs=math.prod(sizes.values()))
+
+
+@register
+class LSTM(Layer):
+    type = "lstm"
+    summary = "LSTM over the second-to-last dimension (nn.LSTM, batch_first): L×in -> L×hidden·directions"
+    fields = {
+        "hidden": Field("int", required=True, minimum=1),
+        "layers": Field("int", 1, minimum=1),
+        "bidirectional": Field("bool", False),
+        "bias": Field("bool", True),
+    }
+
+    def describe(self) -> str:
+        return f"{self.hidden}, {self.layers} layer(s)" + (", bidirectional" if self.bidirectional else "")
+
+    def _inputs(self, features: int) -> list[int]:
+        """Input width of each layer: the features, then the previous layer's output."""
+        dirs = 2 if self.bidirectional else 1
+        return [features] + [self.hidden * dirs] * (self.layers - 1)
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        if len(inputs[0]) < 2:
+            raise LayerError(f"lstm needs L×features, got {fmt_shape(inputs[0])}")
+        return (*inputs[0][:-1], self.hidden * (2 if self.bidirectional else 1))
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        # per layer and direction: 4 gates, each a linear map of [x_t, h_{t-1}] at every step
+        dirs, h = (2 if self.bidirectional else 1), self.hidden
+        weights = dirs * sum(4 * h * (i + h) for i in self._inputs(inputs[0][-1]))
+        biases = dirs * self.layers * 8 * h if self.bias else 0
+        steps = numel(inputs[0][:-1])
+        return Cost(params=weights + biases, biases=biases, macs=steps * weights, other_ops=steps * dirs * self.layers * 14 * h)

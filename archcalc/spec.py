@@ -30,9 +30,8 @@ import yaml
 
 from .errors import SpecError
 from .expr import ExprError, evaluate
-from .graph import Graph, Node, ReceptiveField
-from .layers import ALIASES, POINTWISE, REGISTRY, Cost, LayerError, Shape, Window, layer_class
-from .symbolic import largest
+from .graph import Graph, GraphBuilder, Node
+from .layers import ALIASES, REGISTRY, LayerError, Shape, layer_class
 
 try:  # the C loader is several times faster; both are safe loaders
     _Loader: Any = yaml.CSafeLoader
@@ -49,7 +48,6 @@ FAMILY_KEYS = (NETWORK_KEYS | META_KEYS | {"networks"}) - {"name", "layers", "ex
 STRUCTURAL = {"repeat", "sequential", "side"}
 ITEM_COMMON = {"name", "when", "from"}
 
-MAX_NODES = 200_000
 MAX_REPEAT = 10_000
 MAX_DEPTH = 64
 
@@ -365,56 +363,15 @@ class _Scope:
         return local
 
 
-class _Builder:
-    def __init__(self, net: NetworkDef, env: dict[str, Any]) -> None:
+class _Builder(GraphBuilder):
+    """The spec compiler: items, blocks, repeats and scopes, on top of the graph builder."""
+
+    def __init__(self, net: NetworkDef, env: dict[str, Any], input_shape: Shape) -> None:
+        super().__init__(net.file, input_shape, net.name)
         self.net = net
-        self.file = net.file
         self.global_env = env
-        self.nodes: list[Node] = []
-        self.executed = True  # False inside a `side` branch that does not run at inference
-        # Memos: repeated blocks build the same layer and apply it to the same shapes many
-        # times (ResNet-152 has 50 bottlenecks of 4 kinds). Layers are immutable once built.
+        # Memo: repeated blocks build the same layer many times. Layers are immutable once built.
         self._layers: dict[tuple[Any, ...], Any] = {}
-        self._applied: dict[tuple[Any, ...], tuple[Shape, Cost, Window, bool]] = {}
-        # every layer path and every named scope -> the node holding its output, for `from:`
-        self.paths: dict[str, int] = {"input": 0}
-
-    def error(self, message: str, path: str) -> SpecError:
-        return SpecError(message, file=self.file, layer=path or self.net.name)
-
-    # nodes -------------------------------------------------------------------------------
-    def add(self, path: str, type_name: str, layer: Any, inputs: tuple[int, ...]) -> int:
-        if len(self.nodes) >= MAX_NODES:
-            raise self.error(f"more than {MAX_NODES} layers; is a repeat count absurd?", path)
-        shapes = [self.nodes[i].shape for i in inputs]
-        key = (id(layer), *shapes)
-        applied = self._applied.get(key)
-        if applied is None:
-            try:
-                shape = layer.output(shapes)
-                cost = layer.cost(shapes, shape)
-                window = layer.window(shapes) if len(shapes) == 1 and len(shapes[0]) == 3 else POINTWISE
-            except LayerError as exc:
-                raise self.error(str(exc), path) from None
-            applied = self._applied[key] = (shape, cost, window, layer.reuses_input(shapes, shape))
-        shape, cost, window, reuses = applied
-        rfs = [self.nodes[i].rf for i in inputs]
-        if len(rfs) == 1:
-            rf = _grow(rfs[0], window)
-        else:
-            # A merge sees the widest field of its inputs. Its stride is that of the inputs at
-            # its own resolution: a broadcast SE gate (C x 1 x 1) widens the field to the whole
-            # map but does not make the output coarser.
-            full = [r for i, r in zip(inputs, rfs) if self.nodes[i].shape[1:] == shape[1:]] or rfs
-            rf = ReceptiveField(
-                (largest(r.size[0] for r in rfs), largest(r.size[1] for r in rfs)),
-                (largest(r.jump[0] for r in full), largest(r.jump[1] for r in full)),
-            )
-        index = len(self.nodes)
-        storage = self.nodes[inputs[0]].storage if reuses else index
-        self.nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, storage, self.executed))
-        self.paths[path] = index
-        return index
 
     def scoped(self, items: Any, cur: int, env: Mapping[str, Any], sub: _Scope, stack: tuple[str, ...], where: str) -> int:
         """A named scope's layers; the scope's path then names its output tensor."""
@@ -629,12 +586,6 @@ def _hashable(value: Any) -> Any:
     return tuple(_hashable(v) for v in value) if isinstance(value, list) else (type(value), value)
 
 
-def _grow(rf: ReceptiveField, w: Window) -> ReceptiveField:
-    size = tuple(r + (k - 1) * j for r, k, j in zip(rf.size, w.kernel, rf.jump))
-    jump = tuple(j * s for j, s in zip(rf.jump, w.stride))
-    return ReceptiveField(size, jump)  # type: ignore[arg-type]
-
-
 def resolve_params(net: NetworkDef, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Network parameters, with overrides applied; later parameters may use earlier ones.
     Declared symbols come first, so parameters may be expressions of them."""
@@ -668,8 +619,7 @@ def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str
             shape = parse_volume(input)
     except ExprError as exc:
         raise SpecError(f"input: {exc}", file=net.file, layer=net.name) from None
-    builder = _Builder(net, env)
-    builder.nodes.append(Node(0, "input", "input", None, (), shape, Cost(), ReceptiveField(), 0))
+    builder = _Builder(net, env, shape)
     builder.sequence(net.layers, 0, env, _Scope(""), (), net.name)
     meta = {"description": net.description, **net.meta}
     return Graph(net.name, builder.nodes, source=net.file, meta=meta)

@@ -10,6 +10,7 @@ from torch import nn  # noqa: E402
 from archcalc.spec import zoo  # noqa: E402
 from archcalc.torch.importer import from_torch  # noqa: E402
 from archcalc.torch.reference import measure, reference_model  # noqa: E402
+from tests.ledger import assert_ledger  # noqa: E402
 
 pytestmark = pytest.mark.torch
 ZOO = zoo()
@@ -26,6 +27,7 @@ def test_torchvision_models_exact(name):
     measured = measure(model, shape)
     assert (report.totals.params, report.totals.macs) == (measured.params, measured.macs)
     assert report.meta["unsupported"] == {}
+    assert_ledger(model, report)
 
 
 class Functional(nn.Module):
@@ -59,6 +61,7 @@ class Functional(nn.Module):
 
 def test_functional_code_hand_counts():
     r = from_torch(Functional(), (3, 33, 33))
+    assert_ledger(Functional(), r)
     macs = (
         17 * 17 * 16 * 3 * 3 * 3  # strided conv
         + 17 * 17 * 16 * 4 * 3 * 3  # grouped dilated conv: 4 input channels per group
@@ -82,21 +85,23 @@ def test_functional_code_hand_counts():
 class Unknown(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3)
+        self.circular = nn.Conv2d(3, 8, 3, padding=1, padding_mode="circular")  # no formula for wrap-around padding
 
     def forward(self, x):
-        x = F.interpolate(self.conv(x), scale_factor=2)
-        return (x * 2).flatten(1)
+        return torch.cumsum(self.circular(x), 2).flatten(1)
 
 
 def test_unknown_ops_are_listed_not_zeroed(capsys):
     r = from_torch(Unknown(), (3, 10, 10))
-    assert r.meta["unsupported"] == {"interpolate": 1, "mul with a scalar": 1}
-    assert r.row("interpolate").output == (8, 16, 16) and r.row("interpolate").type == "op"
+    assert_ledger(Unknown(), r)
+    assert r.meta["unsupported"] == {"Conv2d": 1, "cumsum": 1}
+    assert r.row("cumsum").output == (8, 10, 10) and r.row("cumsum").type == "op"
+    assert r.row("circular").params == 8 * 3 * 3 * 3 + 8  # an op without a formula still owns its parameters
+    assert r.totals.params == 8 * 27 + 8
     from archcalc.report import render
 
     text = render(r)
-    assert "not counted" in text and "interpolate" in text
+    assert "not counted" in text and "cumsum" in text
 
 
 def test_model_is_left_untouched():
@@ -143,9 +148,22 @@ class ShapeBranch(nn.Module):
 
 def test_torch_export_fallback():
     r = from_torch(ShapeBranch(), (3, 32, 32))
+    assert_ledger(ShapeBranch(), r)
     assert r.meta["traced_with"] == "torch.export"
     assert r.totals.macs == 14 * 14 * 8 * 3 * 3 * 3 + 8 * 4  # 32 -> pool 16 -> conv 14
     assert r.totals.params == 8 * 27 + 8 + 16 + 36
     assert [row.name for row in r.rows if row.type in ("conv", "batchnorm", "linear")] == ["c", "bn", "fc"]
     small = from_torch(ShapeBranch(), (3, 12, 12))  # the other branch: no pool
     assert small.totals.macs == 10 * 10 * 8 * 27 + 32
+
+
+def test_cli_shorthands(capsys):
+    """torchvision:NAME and timm:NAME build the model with random weights on the meta device."""
+    import json
+
+    from archcalc.cli import main
+
+    assert main(["table", "torchvision:resnet18", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["totals"]["params"] == 11_689_512  # torchvision's num_params
+    assert main(["table", "timm:no_such_model"]) == 2
+    assert "timm has no model 'no_such_model'" in capsys.readouterr().err

@@ -8,7 +8,8 @@ from typing import Any, Sequence
 from ..errors import SpecError
 
 NETWORK_HELP = ("built-in name (archcalc list), a spec file (file.yaml or file.yaml:NAME), "
-                "or a Python model module:callable (torchvision.models:resnet50, my.py:build)")
+                "a Python model module:callable (torchvision.models:resnet50, my.py:build), "
+                "or torchvision:NAME / timm:NAME (random weights, no download)")
 
 
 def params(pairs: Sequence[str]) -> dict[str, Any]:

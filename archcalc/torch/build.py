@@ -10,6 +10,7 @@ count) but skipped in forward, as torchvision does in eval mode.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import torch
@@ -17,6 +18,7 @@ from torch import nn
 
 from ..graph import Graph, Node
 from ..layers import Layer, Shape
+from .ops import ACTIVATIONS
 
 Builder = Callable[[Layer, list[Shape]], nn.Module]
 BUILDERS: dict[str, Builder] = {}
@@ -58,7 +60,19 @@ def _conv(layer: Any, shapes: list[Shape]) -> nn.Module:
 
 @builder("linear")
 def _linear(layer: Any, shapes: list[Shape]) -> nn.Module:
-    return nn.Linear(shapes[0][0], layer.out, layer.bias)
+    return nn.Linear(shapes[0][-1], layer.out, layer.bias)
+
+
+@builder("conv1d", "conv3d")
+def _conv_n(layer: Any, shapes: list[Shape]) -> nn.Module:
+    cls = nn.Conv1d if layer.type == "conv1d" else nn.Conv3d
+    return cls(shapes[0][0], layer.out, layer.kernel, layer.stride, layer.padding, layer.dilation, layer.groups, layer.bias)
+
+
+@builder("conv_transpose")
+def _conv_transpose(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.ConvTranspose2d(shapes[0][0], layer.out, layer.kernel, layer.stride, layer.padding, layer.output_padding,
+                              layer.groups, layer.bias, layer.dilation)
 
 
 @builder("maxpool")
@@ -87,10 +101,22 @@ def _mean(layer: Any, shapes: list[Shape]) -> nn.Module:
     return Fn(lambda x: x.mean((2, 3), keepdim=keepdim), f"x.mean((2, 3), keepdim={keepdim})")
 
 
+class _ChannelsAt(nn.Module):
+    """A batch norm whose channels sit at another per-image dimension: moved to dim 1 and back."""
+
+    def __init__(self, bn: nn.Module, dim: int) -> None:
+        super().__init__()
+        self.bn, self.dim = bn, dim + 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bn(x.movedim(self.dim, 1)).movedim(1, self.dim)
+
+
 @builder("batchnorm")
 def _bn(layer: Any, shapes: list[Shape]) -> nn.Module:
-    cls = nn.BatchNorm2d if len(shapes[0]) == 3 else nn.BatchNorm1d
-    return cls(shapes[0][0], eps=float(layer.eps), affine=layer.affine)
+    cls = {3: nn.BatchNorm2d, 4: nn.BatchNorm3d}.get(len(shapes[0]), nn.BatchNorm1d)
+    bn = cls(shapes[0][layer.dim], eps=float(layer.eps), affine=layer.affine)
+    return bn if layer.dim == 0 else _ChannelsAt(bn, layer.dim)
 
 
 @builder("lrn")
@@ -98,26 +124,166 @@ def _lrn(layer: Any, shapes: list[Shape]) -> nn.Module:
     return nn.LocalResponseNorm(layer.size, float(layer.alpha), float(layer.beta), float(layer.k))
 
 
-_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
-    "relu": nn.ReLU,
-    "relu6": nn.ReLU6,
-    "leaky_relu": nn.LeakyReLU,
-    "elu": nn.ELU,
-    "gelu": nn.GELU,
-    "sigmoid": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "hardsigmoid": nn.Hardsigmoid,
-    "hardswish": nn.Hardswish,
-    "silu": nn.SiLU,
-    "mish": nn.Mish,
-}
-for _name, _cls in _ACTIVATIONS.items():
+# one module per activation type, as the op table names it
+for _name, (_cls, _) in ACTIVATIONS.items():
     builder(_name)(lambda layer, shapes, _cls=_cls: _cls())
 
 
 @builder("softmax")
 def _softmax(layer: Any, shapes: list[Shape]) -> nn.Module:
-    return nn.Softmax(dim=1)
+    return nn.Softmax(dim=layer.dim + 1)
+
+
+@builder("layer_norm")
+def _layer_norm(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.LayerNorm(list(layer.shape), elementwise_affine=layer.affine, bias=layer.bias)
+
+
+@builder("group_norm")
+def _group_norm(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.GroupNorm(layer.groups, shapes[0][0], affine=layer.affine)
+
+
+@builder("instance_norm")
+def _instance_norm(layer: Any, shapes: list[Shape]) -> nn.Module:
+    cls = {2: nn.InstanceNorm1d, 3: nn.InstanceNorm2d, 4: nn.InstanceNorm3d}[len(shapes[0])]
+    return cls(shapes[0][0], affine=layer.affine, track_running_stats=layer.track_running_stats)
+
+
+@builder("prelu")
+def _prelu(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.PReLU(layer.count)
+
+
+@builder("glu")
+def _glu(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.GLU(layer.dim + 1)
+
+
+@builder("elementwise")
+def _elementwise(layer: Any, shapes: list[Shape]) -> nn.Module:
+    op = layer.op
+    return Fn(lambda *xs: getattr(torch, op)(*xs) if len(xs) > 1 or op not in ("sub", "div", "pow") else xs[0], f"torch.{op}")
+
+
+class _Constant(nn.Module):
+    """A parameter (or buffer) used as a tensor, broadcast over the batch of the tensor it meets."""
+
+    def __init__(self, layer: Any) -> None:
+        super().__init__()
+        shape = tuple(layer.shape)
+        if layer.params:
+            self.weight = nn.Parameter(torch.zeros(shape))
+        else:
+            self.register_buffer("weight", torch.zeros(shape))
+
+    def forward(self, like: torch.Tensor) -> torch.Tensor:
+        return self.weight.expand(like.shape[0], *self.weight.shape)
+
+
+@builder("constant")
+def _constant(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return _Constant(layer)
+
+
+@builder("matmul")
+def _matmul(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return Fn(torch.matmul, "torch.matmul")
+
+
+@builder("einsum")
+def _einsum(layer: Any, shapes: list[Shape]) -> nn.Module:
+    lhs, _, out = layer.equation.partition("->")
+    equation = ",".join("Z" + t for t in lhs.split(",")) + "->Z" + out  # the batch as one more letter
+    return Fn(lambda *xs: torch.einsum(equation, *xs), f"torch.einsum({equation!r})")
+
+
+@builder("attention")
+def _attention(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return Fn(lambda q, k, v, *rest: torch.nn.functional.scaled_dot_product_attention(q, k, v), "F.scaled_dot_product_attention")
+
+
+class _MHA(nn.Module):
+    def __init__(self, layer: Any, shapes: list[Shape]) -> None:
+        super().__init__()
+        e = shapes[0][-1]
+        kdim, vdim = (shapes[1][-1], shapes[2][-1]) if len(shapes) == 3 else (e, e)
+        self.mha = nn.MultiheadAttention(e, layer.heads, bias=layer.bias, add_bias_kv=layer.add_bias_kv,
+                                         kdim=kdim, vdim=vdim, batch_first=True)
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor | None = None, v: torch.Tensor | None = None) -> torch.Tensor:
+        return self.mha(q, q if k is None else k, q if v is None else v, need_weights=False)[0]
+
+
+@builder("multihead_attention")
+def _mha(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return _MHA(layer, shapes)
+
+
+@builder("permute")
+def _permute(layer: Any, shapes: list[Shape]) -> nn.Module:
+    dims = [0, *(d + 1 for d in layer.dims)]
+    return Fn(lambda x: x.permute(*dims), f"x.permute{tuple(dims)}")
+
+
+@builder("expand")
+def _expand(layer: Any, shapes: list[Shape]) -> nn.Module:
+    shape = tuple(layer.shape)
+    return Fn(lambda x: x.expand(x.shape[0], *shape), f"x.expand(N, {', '.join(map(str, shape))})")
+
+
+@builder("slice")
+def _slice(layer: Any, shapes: list[Shape]) -> nn.Module:
+    shape = tuple(layer.shape)
+    # the first values of each dimension: the same shape and cost as the slice it stands for
+    return Fn(lambda x: x[(slice(None), *(slice(0, s) for s in shape))].reshape(x.shape[0], *shape), f"x[{layer.label}]")
+
+
+class _LSTM(nn.Module):
+    def __init__(self, layer: Any, shapes: list[Shape]) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(shapes[0][-1], layer.hidden, layer.layers, bias=layer.bias, batch_first=True,
+                            bidirectional=layer.bidirectional)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lstm(x)[0]
+
+
+@builder("lstm")
+def _lstm(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return _LSTM(layer, shapes)
+
+
+@builder("gather")
+def _gather(layer: Any, shapes: list[Shape]) -> nn.Module:
+    shape = tuple(layer.shape)
+    return Fn(lambda x: x.reshape(x.shape[0], -1)[:, :1].expand(x.shape[0], math.prod(shape)).reshape(x.shape[0], *shape),
+              f"x[{layer.label}]")
+
+
+@builder("stack")
+def _stack(layer: Any, shapes: list[Shape]) -> nn.Module:
+    dim = layer.dim + 1
+    return Fn(lambda *xs: torch.stack(xs, dim=dim), f"torch.stack(dim={dim})")
+
+
+@builder("pad")
+def _pad(layer: Any, shapes: list[Shape]) -> nn.Module:
+    pads, mode = list(layer.pads), layer.mode
+    return Fn(lambda x: torch.nn.functional.pad(x, pads, mode=mode), f"F.pad({pads}, {mode!r})")
+
+
+@builder("upsample")
+def _upsample(layer: Any, shapes: list[Shape]) -> nn.Module:
+    return nn.Upsample(size=tuple(layer.size), mode=layer.mode)
+
+
+@builder("reduce")
+def _reduce(layer: Any, shapes: list[Shape]) -> nn.Module:
+    dims, keep, op = [d + 1 for d in layer.dims], layer.keepdim, layer.op
+    if op == "norm":
+        return Fn(lambda x: torch.linalg.vector_norm(x, dim=dims, keepdim=keep), f"vector_norm(dim={dims})")
+    return Fn(lambda x: getattr(torch, op)(x, dim=dims, keepdim=keep), f"torch.{op}(dim={dims}, keepdim={keep})")
 
 
 @builder("dropout")
@@ -148,7 +314,8 @@ def _shuffle(layer: Any, shapes: list[Shape]) -> nn.Module:
 
 @builder("concat")
 def _concat(layer: Any, shapes: list[Shape]) -> nn.Module:
-    return Fn(lambda *xs: torch.cat(xs, dim=1), "torch.cat(dim=1)")
+    dim = layer.dim + 1
+    return Fn(lambda *xs: torch.cat(xs, dim=dim), f"torch.cat(dim={dim})")
 
 
 @builder("reshape")
@@ -176,14 +343,15 @@ def _op(layer: Any, shapes: list[Shape]) -> nn.Module:
 class _Held(nn.Module):
     """Parameters that exist but never run (auxiliary heads in eval mode)."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, buffers: int) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.empty(count))
+        self.register_buffer("held", torch.empty(buffers))
 
 
 @builder("parameters")
 def _parameters(layer: Any, shapes: list[Shape]) -> nn.Module:
-    return _Held(layer.count)
+    return _Held(layer.count, layer.buffers)
 
 
 def _sum(*xs: torch.Tensor) -> torch.Tensor:

@@ -1,418 +1,657 @@
 """from_torch: read any nn.Module into an archcalc graph, so that users can tabulate, compare and
 plot their own models with the same formulas as specs.
 
-The model is traced with torch.fx (modules *and* functional code: F.conv2d, x + y, torch.cat,
-x.mean((2, 3)), x * s, x.chunk, view/transpose channel shuffles), shapes come from running the
-traced graph on fake tensors (the user's model is not modified, moved or run on real data), and
-each operation becomes the archcalc layer with the same semantics. An operation with no formula
-becomes an `op` row with its real shape and no cost, and is listed by name and count in
-``graph.meta["unsupported"]`` — never silently counted as zero.
+The model is traced with torch.fx (modules *and* functional code), shapes come from running the
+traced graph on fake tensors (the user's model is not modified, moved or run on real data; a
+model built on the ``meta`` device is read without allocating a weight), and each operation
+becomes the archcalc layer the op table (:mod:`archcalc.torch.ops`) names. Where fx cannot trace
+a model, or leaves a Python function opaque (torchvision's Swin attention is ``fx.wrap``-ped),
+torch.export does: its ATen ops go through the same table. ``graph.meta["traced_with"]`` says which.
 
-Where fx cannot trace a model (Python control flow on shapes, say), torch.export does: its ATen
-ops map onto the same handlers. ``graph.meta["traced_with"]`` says which was used.
+**Parameters by construction.** A ledger holds every parameter and buffer tensor of the model,
+once by identity (tied weights and modules called twice count once). Every row claims the
+tensors it consumes — a module's own, or the parameters an op reads (``x + self.pos_embed``
+becomes a ``constant`` row feeding the add) — and a row with a formula (conv, linear, norms,
+attention) must claim exactly what its formula counts, or the import fails loudly. An op with
+no formula becomes an ``op`` row with its real shape and the parameters it read, listed by name
+in ``graph.meta["unsupported"]``; tensors no row read end in an explicit ``parameters`` row. So
+``params`` always equals ``sum(p.numel() for p in model.parameters())`` (unique tensors), and
+``buffers`` the model's buffers except BatchNorm's ``num_batches_tracked`` counters.
+
+Shapes are per image: the model runs once on a batch of 1, and a tensor whose first dimension is
+that batch drops it; one that folded the batch into another dimension (Swin's windows, B·nW)
+keeps its full shape, which at batch 1 is the per-image shape.
 
 Limits: torch.fx records ``out += identity`` as ``out + identity`` (a traced value has no
-in-place add), so imported residual adds store a new tensor where the real model reuses one
-(ResNet-18: 752,640 more activation values than the torchvision-exact spec; params, MACs and
-peak memory agree). Control flow on tensor *values* defeats both tracers: one line says so.
+in-place add), so imported residual adds store a new tensor where the real model reuses one.
+Control flow on tensor *values* defeats both tracers: one line says so.
 """
 
 from __future__ import annotations
 
-import operator
+import math
 from collections import Counter
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 from torch import fx, nn
-from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
 from ..errors import SpecError
-from ..graph import Cost, Graph, Node, ReceptiveField
-from ..layers import REGISTRY, LayerError
-from ..spec import NetworkDef, _Builder
+from ..graph import Graph, GraphBuilder
+from ..layers import REGISTRY, LayerError, Shape
+from . import ops
 
-ACTIVATION_MODULES: dict[type[nn.Module], str] = {
-    nn.ReLU: "relu", nn.ReLU6: "relu6", nn.LeakyReLU: "leaky_relu", nn.ELU: "elu", nn.GELU: "gelu",
-    nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.Hardsigmoid: "hardsigmoid", nn.Hardswish: "hardswish",
-    nn.SiLU: "silu", nn.Mish: "mish",
-}
-ACTIVATION_FUNCTIONS: dict[Any, tuple[str, bool]] = {
-    F.relu: ("relu", False), torch.relu: ("relu", False), F.relu_: ("relu", True), torch.relu_: ("relu", True),
-    F.relu6: ("relu6", False), torch.sigmoid: ("sigmoid", False), F.sigmoid: ("sigmoid", False),
-    torch.tanh: ("tanh", False), F.tanh: ("tanh", False), F.hardsigmoid: ("hardsigmoid", False),
-    F.hardswish: ("hardswish", False), F.silu: ("silu", False), F.gelu: ("gelu", False),
-    F.leaky_relu: ("leaky_relu", False), F.elu: ("elu", False), F.mish: ("mish", False),
-}
-ACTIVATION_METHODS = {
-    "relu": ("relu", False), "relu_": ("relu", True), "sigmoid": ("sigmoid", False), "sigmoid_": ("sigmoid", True),
-    "tanh": ("tanh", False), "tanh_": ("tanh", True),
-}
-ADD = {operator.add, torch.add, operator.iadd}
-MUL = {operator.mul, torch.mul, operator.imul}
-NON_TENSOR_METHODS = {"size", "dim", "numel", "type", "to", "float", "item"}
+#: row types that carry the parameters they claimed in their fields instead of a formula
+CARRIERS = {"op", "constant", "parameters", "gather"}
+#: layer types with MACs: run on constants alone, they still become rows
+COMPUTED = {"conv", "linear", "matmul", "einsum"}
+#: BatchNorm's step counter: a buffer archcalc does not count (docs/conventions.md)
+UNCOUNTED_BUFFERS = ("num_batches_tracked",)
 
 
-class _Chunks:
-    """A tuple of equal channel slices (x.chunk(n, 1)); getitem picks one."""
+@dataclass(frozen=True)
+class Act:
+    """An activation tensor: a graph node, and whether its first torch dimension is the batch."""
 
-    def __init__(self, source: int, chunks: int) -> None:
-        self.source, self.chunks = source, chunks
-
-
-def _meta_shape(n: fx.Node) -> tuple[int, ...] | None:
-    """Per-image shape of a node's tensor output (fx ShapeProp's tensor_meta, or export's val)."""
-    meta = n.meta.get("tensor_meta")
-    if isinstance(meta, TensorMetadata):
-        return tuple(meta.shape[1:])
-    val = n.meta.get("val")
-    return tuple(val.shape[1:]) if isinstance(val, torch.Tensor) else None
+    index: int
+    offset: int
 
 
-def _full_shape(n: fx.Node) -> tuple[int, ...]:
-    meta = n.meta.get("tensor_meta")
-    return tuple(meta.shape) if isinstance(meta, TensorMetadata) else tuple(n.meta["val"].shape)
+@dataclass(frozen=True)
+class ParamRef:
+    """A tensor computed from parameters, buffers and constants only (a weight, ``pos_embed``,
+    ``cls_token.expand(B, -1, -1)``): the ledger ids it reads and its full torch shape."""
+
+    tensors: frozenset[int]
+    full: tuple[int, ...]
+
+    @property
+    def numel(self) -> int:
+        return math.prod(self.full)
 
 
-aten = torch.ops.aten
-#: torch.export's ATen ops -> the Python function with the same arguments, handled once below
-ATEN: dict[Any, Any] = {
-    aten.conv2d.default: F.conv2d, aten.linear.default: F.linear, aten.max_pool2d.default: F.max_pool2d,
-    aten.avg_pool2d.default: F.avg_pool2d, aten.adaptive_avg_pool2d.default: F.adaptive_avg_pool2d,
-    aten.relu.default: torch.relu, aten.relu_.default: torch.relu_, aten.sigmoid.default: torch.sigmoid,
-    aten.tanh.default: torch.tanh, aten.hardsigmoid.default: F.hardsigmoid, aten.hardswish.default: F.hardswish,
-    aten.hardswish_.default: F.hardswish, aten.silu.default: F.silu, aten.silu_.default: F.silu, aten.gelu.default: F.gelu,
-    aten.chunk.default: torch.chunk, aten.cat.default: torch.cat, aten.add.Tensor: operator.add,
-    aten.add_.Tensor: operator.iadd, aten.mul.Tensor: operator.mul, aten.mul_.Tensor: operator.imul,
-    aten.mean.dim: torch.mean, aten.flatten.using_ints: torch.flatten, aten.transpose.int: torch.transpose,
-    aten.dropout.default: F.dropout, aten.softmax.int: torch.softmax,
-}
-ATEN_VIEWS = {aten.view.default, aten.reshape.default, aten._unsafe_view.default}
-ATEN_COPIES = {aten.contiguous.default, aten.clone.default}
+class Lazy:
+    """A tuple of tensors (split, unbind, a module returning several outputs): each element
+    becomes a row when something reads it."""
+
+    def __init__(self, makers: list[Callable[["Call"], Any]]) -> None:
+        self.makers = makers
+        self.made: dict[int, Any] = {}
+
+    def get(self, i: int, c: "Call") -> Any:
+        i %= len(self.makers)
+        if i not in self.made:
+            self.made[i] = self.makers[i](c)
+        return self.made[i]
 
 
-def _args(n: fx.Node, names: list[str], defaults: dict[str, Any]) -> dict[str, Any]:
-    """Positional and keyword arguments of a call, by parameter name."""
-    out = dict(defaults)
-    out.update(zip(names, n.args))
-    out.update(n.kwargs)
-    return out
+class Unreadable(Exception):
+    """A handler cannot express this call with a formula: it becomes an `op` row."""
 
 
-def _spatial_dims(dims: Any) -> bool:
-    dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
-    return sorted(d % 4 for d in dims) == [2, 3]
+def _val(n: Any) -> Any:
+    return n.meta.get("val") if isinstance(n, fx.Node) else n
 
 
-class _Importer:
-    def __init__(self, model: nn.Module, input_shape: tuple[int, ...], name: str) -> None:
-        self.model = model
-        self.name = name
-        self.params_of: dict[str, str] = {}  # export: placeholder name -> parameter name
-        self.inputs: set[str] = set()
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
-        x = torch.zeros((1, *input_shape), device=device)
-        try:
-            self.gm = fx.symbolic_trace(model)
-            self.via = "torch.fx"
-        except Exception as fx_exc:  # noqa: BLE001 - e.g. control flow on shapes; torch.export specialises them
-            self.gm = self._export(x, fx_exc)
-        else:
-            from torch._subclasses.fake_tensor import FakeTensorMode
+def _per_image(full: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """Per-image shape and batch offset of a full shape traced at batch 1."""
+    if len(full) >= 2 and full[0] == 1:
+        return tuple(full[1:]), 1
+    return (tuple(full) or (1,)), 0
 
-            try:
-                ShapeProp(self.gm, fake_mode=FakeTensorMode(allow_non_fake_inputs=True)).propagate(x)
-            except Exception as exc:  # noqa: BLE001
-                raise SpecError(f"the model does not run on a {list(input_shape)} input ({_first_line(exc)})", file=name) from None
-        self.used_names: set[str] = set()
-        self.paths: dict[str, str] = {}  # export node name -> the module path that ran it
-        self.builder = _Builder(NetworkDef(name, name, [], {}, "", {}), {})
-        self.builder.nodes.append(Node(0, "input", "input", None, (), tuple(input_shape), Cost(), ReceptiveField(), 0))
-        self.values: dict[fx.Node, Any] = {}
-        self.unsupported: Counter[str] = Counter()
-        self.used_params: set[str] = set()
 
-    def _export(self, x: torch.Tensor, fx_exc: Exception) -> fx.GraphModule:
-        """torch.export where fx cannot trace: ATen ops with shapes, parameters as placeholders."""
-        try:
-            program = torch.export.export(self.model, (x,), strict=False)
-        except Exception as exc:  # noqa: BLE001
-            raise SpecError(
-                f"neither torch.fx ({_first_line(fx_exc)}) nor torch.export ({_first_line(exc)}) can trace this model",
-                file=self.name,
-            ) from None
-        signature = program.graph_signature
-        self.params_of = {**signature.inputs_to_parameters, **signature.inputs_to_buffers}
-        self.inputs = set(signature.user_inputs)
-        self.via = "torch.export"
-        return program.graph_module
+@dataclass
+class Call:
+    """One traced call with its arguments resolved to importer values."""
 
-    # -----------------------------------------------------------------------------------
-    def run(self) -> Graph:
-        for n in self.gm.graph.nodes:
-            if n.op == "placeholder":
-                if n.name in self.params_of:
-                    if n.users:
-                        self.used_params.add(self.params_of[n.name])
-                    continue
-                self.values[n] = 0
-            elif n.op == "get_attr":
-                self.used_params.add(str(n.target))
-            elif n.op == "output":
-                out = n.args[0]
-                if isinstance(out, (tuple, list)) and len(out) == 1:
-                    out = out[0]
-                if not isinstance(out, fx.Node) or not isinstance(self.values.get(out), int):
-                    raise SpecError("from_torch reads models with one tensor output", file=self.name)
-                self._finish(self.values[out])
-            else:
-                self.values[n] = self._node(n)
-        return Graph(self.name, self.builder.nodes, source=self.via, meta={"unsupported": dict(self.unsupported), "traced_with": self.via})
+    node: fx.Node
+    target: Any
+    module: nn.Module | None
+    positional: list[Any]
+    kwargs: dict[str, Any]
+    names: tuple[str, ...]
+    path: str
+    claims: list[ParamRef]  # what the row claims by default: the module's tensors, or the ParamRefs among the args
+    importer: "Importer"
+    used: set[int] = field(default_factory=set)  # ids of ParamRefs that became constant rows
 
-    def _finish(self, output: int) -> None:
-        nodes = self.builder.nodes
-        if output != len(nodes) - 1:  # make the output the last row, as the JSON contract says
-            self._add("output", "identity", {}, (output,))
-        unused: Counter[str] = Counter()
-        for pname, p in self.model.named_parameters():
-            owner = pname.rsplit(".", 1)[0] if "." in pname else ""
-            if pname not in self.used_params and owner not in self.used_params:
-                unused[pname.split(".")[0]] += p.numel()
-        if unused:  # parameters of modules that never run (aux heads in eval): counted, not executed
-            self.builder.executed = False
-            for group, count in unused.items():
-                self._add(f"{group}.unused", "parameters", {"count": count, "label": f"{group}: not run in forward"}, (0,))
-            self.builder.executed = True
-            self._add("output", "identity", {}, (output,))  # the network's output stays the last row
+    def arg(self, name: str, default: Any = None) -> Any:
+        if name in self.kwargs:
+            return self.kwargs[name]
+        if name in self.names:
+            i = self.names.index(name)
+            if i < len(self.positional):
+                return self.positional[i]
+        return default
 
-    def _add(self, path: str, kind: str, fields: dict[str, Any], inputs: tuple[int, ...], expect: tuple[int, ...] | None = None) -> int:
-        local, k = self.paths.get(path, path), 1
-        while local in self.used_names:
-            k += 1
-            local = f"{path}_{k}"
-        self.used_names.add(local)
-        try:
-            layer = REGISTRY[kind](**fields)
-        except LayerError as exc:
-            raise SpecError(str(exc), file=self.name, layer=path) from None
-        index = self.builder.add(local, kind, layer, inputs)
-        got = self.builder.nodes[index].shape
-        if expect is not None and tuple(got) != tuple(expect):
-            raise SpecError(f"archcalc's {kind} gives {list(got)} where PyTorch gives {list(expect)}", file=self.name, layer=path)
-        return index
+    @staticmethod
+    def is_act(v: Any) -> bool:
+        return isinstance(v, Act)
 
-    def _opaque(self, n: fx.Node, label: str, inputs: tuple[int, ...]) -> int | None:
-        shape = _meta_shape(n)
-        if shape is None:
-            return None
-        self.unsupported[label] += 1
-        return self._add(n.name, "op", {"label": label, "shape": list(shape)}, inputs or (0,), shape)
-
-    def _tensor_inputs(self, n: fx.Node) -> tuple[int, ...]:
-        found: list[int] = []
+    @property
+    def acts(self) -> list[Act]:
+        found: list[Act] = []
 
         def visit(a: Any) -> None:
-            if isinstance(a, fx.Node) and isinstance(self.values.get(a), int):
-                found.append(self.values[a])
+            if isinstance(a, Act):
+                found.append(a)
             elif isinstance(a, (list, tuple)):
                 for b in a:
                     visit(b)
 
-        visit(list(n.args) + list(n.kwargs.values()))
-        return tuple(found)
+        visit(self.positional + list(self.kwargs.values()))
+        return found
 
-    # -----------------------------------------------------------------------------------
+    @property
+    def refs(self) -> list[ParamRef]:
+        out: list[ParamRef] = []
+
+        def visit(a: Any) -> None:
+            if isinstance(a, ParamRef):
+                out.append(a)
+            elif isinstance(a, (list, tuple)):
+                for b in a:
+                    visit(b)
+
+        visit(self.positional + list(self.kwargs.values()))
+        return out
+
+    @property
+    def offsets(self) -> list[int]:
+        return [a.offset for a in self.acts]
+
+    @property
+    def full(self) -> tuple[int, ...]:
+        val = _val(self.node)
+        if not isinstance(val, torch.Tensor):
+            raise Unreadable("no single tensor output")
+        return tuple(val.shape)
+
+    @property
+    def out(self) -> Shape:
+        return _per_image(self.full)[0]
+
+    @property
+    def out_offset(self) -> int:
+        return _per_image(self.full)[1]
+
+    def dim(self, d: Any, new: bool = False) -> int | None:
+        """A torch dimension of the first input as a per-image dimension; None for the batch."""
+        if not isinstance(d, int):
+            raise Unreadable(f"dimension {d!r}")
+        source = self.acts[0]
+        full_rank = len(self.full) if new else len(self.importer.shape(source)) + source.offset
+        d %= full_rank
+        if d < source.offset:
+            return None
+        return d - source.offset
+
+
+class Importer:
+    def __init__(self, model: nn.Module, input_shape: tuple[int, ...], name: str) -> None:
+        self.model = model
+        self.name = name
+        self.input_shape = tuple(input_shape)
+        # the ledger: every parameter and buffer tensor once, by identity
+        self.ledger: dict[int, tuple[str, int, bool]] = {}
+        for pname, p in model.named_parameters():
+            self.ledger.setdefault(id(p), (pname, p.numel(), False))
+        for bname, b in model.named_buffers():
+            if not bname.endswith(UNCOUNTED_BUFFERS):
+                self.ledger.setdefault(id(b), (bname, b.numel(), True))
+        self.claimed: set[int] = set()
+        self.builder = GraphBuilder(name, self.input_shape, name)
+        self.unsupported: Counter[str] = Counter()
+        self.used_names: set[str] = set()
+        self.values: dict[fx.Node, Any] = {}
+        self.placeholder_refs: dict[str, ParamRef] = {}  # export: lifted parameters and constants
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        self.x = torch.zeros((1, *input_shape), device=device)
+        self.gm, self.via = self._trace()
+
+    # tracing ------------------------------------------------------------------------------
+    def _trace(self) -> tuple[fx.GraphModule, str]:
+        try:
+            gm = fx.symbolic_trace(self.model)
+        except Exception as fx_exc:  # noqa: BLE001 - e.g. control flow on shapes; torch.export specialises them
+            return self._export(fx_exc), "torch.export"
+        opaque = [n for n in gm.graph.nodes if n.op == "call_function" and _user_function(n.target)]
+        if opaque:  # fx.wrap-ped Python code (Swin's attention): export reads inside it
+            try:
+                return self._export(None), "torch.export"
+            except SpecError:
+                pass
+        self._propagate(gm)
+        return gm, "torch.fx"
+
+    def _propagate(self, gm: fx.GraphModule) -> None:
+        """Every node's value on fake tensors (shapes, and the ints that x.size() gives)."""
+        from torch._subclasses.fake_tensor import FakeTensorMode
+
+        class Record(fx.Interpreter):
+            def run_node(self, n: fx.Node) -> Any:
+                result = super().run_node(n)
+                n.meta["val"] = result
+                return result
+
+        try:
+            if self.x.is_meta:  # a model on the meta device already computes nothing: no fake tensors needed (5x faster)
+                Record(gm).run(self.x)
+            else:
+                mode = FakeTensorMode(allow_non_fake_inputs=True)
+                with mode:
+                    Record(gm).run(mode.from_tensor(self.x))
+        except Exception as exc:  # noqa: BLE001
+            raise SpecError(f"the model does not run on a {list(self.input_shape)} input ({_first_line(exc)})", file=self.name) from None
+
+    def _export(self, fx_exc: Exception | None) -> fx.GraphModule:
+        try:
+            program = torch.export.export(self.model, (self.x,), strict=False)
+        except Exception as exc:  # noqa: BLE001
+            why = f"torch.fx ({_first_line(fx_exc)}) nor " if fx_exc is not None else ""
+            raise SpecError(f"neither {why}torch.export ({_first_line(exc)}) can trace this model", file=self.name) from None
+        sig = program.graph_signature
+        gm = program.graph_module
+        lookup = {**dict(self.model.named_parameters(remove_duplicate=False)), **dict(self.model.named_buffers(remove_duplicate=False))}
+        for node in gm.graph.nodes:
+            if node.op != "placeholder":
+                continue
+            target = sig.inputs_to_parameters.get(node.name) or sig.inputs_to_buffers.get(node.name)
+            shape = tuple(node.meta["val"].shape) if isinstance(node.meta.get("val"), torch.Tensor) else ()
+            if target is not None and target in lookup:
+                self.placeholder_refs[node.name] = ParamRef(frozenset({id(lookup[target])}), shape)
+            elif node.name not in sig.user_inputs:
+                self.placeholder_refs[node.name] = ParamRef(frozenset(), shape)
+        return gm
+
+    # the ledger ---------------------------------------------------------------------------
+    def claim(self, refs: list[ParamRef]) -> tuple[int, int, bool]:
+        """Claim the tensors of ``refs``: (new parameters, new buffers, whether any was claimed before)."""
+        params = buffers = 0
+        seen_before = False
+        for ref in refs:
+            for t in ref.tensors:
+                if t not in self.ledger:
+                    continue
+                if t in self.claimed:
+                    seen_before = True
+                    continue
+                self.claimed.add(t)
+                _, numel, is_buffer = self.ledger[t]
+                if is_buffer:
+                    buffers += numel
+                else:
+                    params += numel
+        return params, buffers, seen_before
+
+    def module_refs(self, m: nn.Module) -> list[ParamRef]:
+        tensors = [*m.parameters(), *m.buffers()]
+        return [ParamRef(frozenset(id(t) for t in tensors), ())]
+
+    # rows ---------------------------------------------------------------------------------
+    def shape(self, a: Act) -> Shape:
+        return self.builder.nodes[a.index].shape
+
+    def _path(self, path: str) -> str:
+        local, k = path, 1
+        while local in self.used_names:
+            k += 1
+            local = f"{path}_{k}"
+        self.used_names.add(local)
+        return local
+
+    def _append(self, path: str, kind: str, fields: dict[str, Any], inputs: tuple[int, ...]) -> int:
+        try:
+            layer = REGISTRY[kind](**fields)
+        except LayerError as exc:
+            raise Unreadable(str(exc)) from None
+        try:
+            return self.builder.add(self._path(path), kind, layer, inputs)
+        except SpecError as exc:
+            raise Unreadable(str(exc).split(": ", 1)[-1]) from None
+
+    def row(self, c: Call, kind: str, fields: dict[str, Any], inputs: Any = None, claim: list[ParamRef] | None = None,
+            tuple_output: bool = False, derived: bool = False, expect: tuple[int, ...] | None = None) -> Any:
+        """Add the row for ``c``: layer ``kind`` on ``inputs`` (default: the first activation),
+        claiming ``claim`` (default: what the call reads that no constant row took). ``derived``: the
+        weight is computed from more tensors than it has values (NFNet's scaled weight standardisation
+        reads a gain): the row holds them all."""
+        acts = tuple(inputs) if inputs is not None else tuple(c.acts[:1])
+        if not acts:
+            raise Unreadable("no tensor input")
+        refs = claim if claim is not None else [r for r in c.claims if id(r) not in c.used]
+        expected = expect or (c.out if not tuple_output else _per_image(tuple(_val(c.node)[0].shape))[0])
+        index = self._append(c.path, kind, fields, tuple(a.index for a in acts))
+        node = self.builder.nodes[index]
+        if tuple(node.shape) != tuple(expected):
+            extra = len(node.shape) - len(expected)
+            if extra <= 0 or tuple(node.shape[extra:]) != tuple(expected) or any(s != 1 for s in node.shape[:extra]):
+                self.builder.nodes.pop()
+                raise Unreadable(f"archcalc's {kind} gives {list(node.shape)} where PyTorch gives {list(expected)}")
+            # a reduction over the dimension that held the batch (CrossViT's mean over stacked heads): a view drops the 1s
+            viewed = self._append(c.path, "reshape", {"shape": list(expected)}, (index,))
+            self.claim_for(c, kind, node, index, refs, derived)
+            return Act(viewed, c.out_offset)
+        self.claim_for(c, kind, node, index, refs, derived)
+        act = Act(index, 1 if tuple_output else 0 if expect else c.out_offset)
+        if tuple_output:
+            return Lazy([lambda _c, act=act: act, lambda _c: None])
+        return act
+
+    def claim_for(self, c: Call, kind: str, node: Any, index: int, refs: list[ParamRef], derived: bool) -> None:
+        """Claim ``refs`` for the row at ``index`` and check them against its formula (the ledger)."""
+        params, buffers, before = self.claim(refs)
+        cost = node.cost
+        if (params, buffers) != (cost.params, cost.buffers):
+            if params + buffers == cost.params + cost.buffers and not before:
+                # a fixed weight held as a buffer (timm's BlurPool conv filter): the same values, not learnable
+                biases = cost.biases if params >= cost.biases else 0
+                self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, biases=biases, buffers=buffers))
+            elif derived and params + buffers >= cost.params + cost.buffers and not before:
+                self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, buffers=buffers))
+            elif before and params <= cost.params and buffers <= cost.buffers:
+                # a module called again, tied weights: shared tensors count at their first use, this row keeps the rest
+                biases = cost.biases if params >= cost.biases else 0
+                self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, biases=biases, buffers=buffers))
+            else:
+                raise SpecError(
+                    f"{kind} formula counts {cost.params:,} parameters and {cost.buffers:,} buffers, "
+                    f"the tensors it reads hold {params:,} and {buffers:,}", file=self.name, layer=c.path)
+
+    def carrier(self, c: Call, kind: str, fields: dict[str, Any], inputs: tuple[Act, ...], refs: list[ParamRef], offset: int) -> Act:
+        params, buffers, _ = self.claim(refs)
+        fields = {**fields, "params": params, "buffers": buffers}
+        index = self._append(c.path, kind, fields, tuple(a.index for a in inputs))
+        return Act(index, offset)
+
+    def operands(self, c: Call, values: list[Any], rank: int | None = None) -> tuple[Act, ...]:
+        """Tensor operands as rows: a parameter operand becomes a `constant` row that claims it.
+        With ``rank``, an operand with more per-image dimensions, all leading ones of size 1
+        (a tensor whose batch moved inward), is viewed without them first."""
+        acts = [v for v in values if isinstance(v, Act)]
+        if not acts:
+            raise Unreadable("no activation operand")
+        like = acts[0]
+        out: list[Act] = []
+        for v in values:
+            if isinstance(v, Act):
+                shape = self.shape(v)
+                if rank is not None and len(shape) > rank and all(s == 1 for s in shape[:len(shape) - rank]):
+                    index = self._append(c.path, "reshape", {"shape": list(shape[len(shape) - rank:])}, (v.index,))
+                    v = Act(index, v.offset)
+                out.append(v)
+            elif isinstance(v, ParamRef):
+                full = v.full
+                rank = len(self.shape(like)) + like.offset
+                batched = bool(like.offset and len(full) == rank and full and full[0] == 1)
+                shape = full[1:] if batched else full
+                c.used.add(id(v))
+                labels = sorted(self.ledger[t][0] for t in v.tensors if t in self.ledger)
+                out.append(self.carrier(c, "constant", {"shape": list(shape) or [1], "label": ", ".join(labels) or "constant"},
+                                        (like,), [v], int(batched)))
+        return tuple(out)
+
+    def opaque(self, c: Call, label: str) -> Any:
+        """A call with no formula: an `op` row with its real shape, claiming what it reads."""
+        self.unsupported[label] += 1
+        acts = tuple(c.acts[:1]) or (Act(0, 1),)
+        refs = [r for r in c.claims if id(r) not in c.used]
+        val = _val(c.node)
+        if isinstance(val, torch.Tensor):
+            shape, offset = _per_image(tuple(val.shape))
+            return self.carrier(c, "op", {"label": label, "shape": list(shape)}, acts, refs, offset)
+        if isinstance(val, (tuple, list)):
+            tensors = [v for v in val if isinstance(v, torch.Tensor)]
+            if not tensors:
+                return None
+            shape, offset = _per_image(tuple(tensors[0].shape))
+            first = self.carrier(c, "op", {"label": label, "shape": list(shape)}, acts, refs, offset)
+
+            def piece(i: int) -> Callable[[Call], Any]:
+                def make(g: Call) -> Any:
+                    v = val[i]
+                    if not isinstance(v, torch.Tensor):
+                        return None
+                    if i == 0:
+                        return first
+                    shape, offset = _per_image(tuple(v.shape))
+                    return self.carrier(g, "op", {"label": f"{label}[{i}]", "shape": list(shape)}, (first,), [], offset)
+
+                return make
+
+            return Lazy([piece(i) for i in range(len(val))])
+        return None
+
+    def pieces(self, c: Call, source: Act, d: int | None, equal_chunks: bool) -> Any:
+        val = _val(c.node)
+        if d is None or not isinstance(val, (tuple, list)):
+            raise Unreadable("split along the batch")
+        n = len(val)
+
+        def make(i: int) -> Callable[[Call], Any]:
+            def piece(g: Call) -> Any:
+                shape = _per_image(tuple(val[i].shape))[0]
+                if equal_chunks and d == 0 and len(self.shape(source)) == 3 and self.shape(source)[0] % n == 0:
+                    return self.row(g, "chunk", {"chunks": n, "index": i}, inputs=(source,))
+                return self.row(g, "slice", {"shape": list(shape), "label": f"{i + 1} of {n} along {d}"}, inputs=(source,))
+
+            return piece
+
+        return Lazy([make(i) for i in range(n)])
+
+    def getitem(self, c: Call) -> Any:
+        source, index = c.positional[0], c.positional[1] if len(c.positional) > 1 else None
+        if isinstance(source, Lazy):
+            value = source.get(int(index), c)
+            if value is None and not c.node.users:
+                return ()  # an output nothing reads (LSTM's final states, attention weights)
+            return value
+        if isinstance(source, (list, tuple)) and isinstance(index, int):
+            return source[index]
+        if isinstance(source, Act):
+            if c.out == self.shape(source):
+                return self.row(c, "identity", {}, inputs=(source,))
+            if c.refs or math.prod(c.out) > math.prod(self.shape(source)):  # indexed by a tensor
+                return self.carrier(c, "gather", {"shape": list(c.out), "label": _index_text(index)}, (source,), c.refs, c.out_offset)
+            return self.row(c, "slice", {"shape": list(c.out), "label": _index_text(index)}, inputs=(source,))
+        raise Unreadable("getitem")
+
+    def einsum(self, c: Call, a: str, b: str, out: str, values: list[Any]) -> Any:
+        acts = self.operands(c, values)
+        offsets = [v.offset for v in acts]
+        if all(offsets) and a[0] == b[0] == (out[:1] or "") and c.out_offset:  # the batch letter leads everywhere: drop it
+            return self.row(c, "einsum", {"equation": f"{a[1:]},{b[1:]}->{out[1:]}"}, inputs=acts)
+        # otherwise on full shapes (the batch is 1): view each operand with its batch dimension back
+        full = []
+        for act in acts:
+            shape = self.shape(act)
+            full.append(Act(self._append(c.path, "reshape", {"shape": [1, *shape]}, (act.index,)), 0) if act.offset else act)
+        value = self.row(c, "einsum", {"equation": f"{a},{b}->{out}"}, inputs=full, expect=tuple(c.full))
+        if c.out_offset:
+            return Act(self._append(c.path, "reshape", {"shape": list(c.out)}, (value.index,)), 1)
+        return value
+
+    # the walk -----------------------------------------------------------------------------
+    def run(self) -> Graph:
+        output: Act | None = None
+        for n in self.gm.graph.nodes:
+            if n.op == "placeholder":
+                self.values[n] = self.placeholder_refs.get(n.name, Act(0, 1))
+            elif n.op == "get_attr":
+                self.values[n] = self._attr(n)
+            elif n.op == "output":
+                output = _first_act(self._resolve(n.args[0]))
+            else:
+                self.values[n] = self._node(n)
+        if output is None:
+            raise SpecError("from_torch reads models with a tensor output", file=self.name)
+        self._finish(output.index)
+        meta = {"unsupported": dict(self.unsupported), "traced_with": self.via}
+        return Graph(self.name, self.builder.nodes, source=self.via, meta=meta)
+
+    def _attr(self, n: fx.Node) -> Any:
+        obj: Any = self.gm
+        for part in str(n.target).split("."):
+            obj = getattr(obj, part)
+        if isinstance(obj, torch.Tensor):
+            return ParamRef(frozenset({id(obj)}) if id(obj) in self.ledger else frozenset(), tuple(obj.shape))
+        return obj
+
+    def _resolve(self, a: Any) -> Any:
+        if isinstance(a, fx.Node):
+            return self.values.get(a)
+        if isinstance(a, list):
+            return [self._resolve(b) for b in a]  # a plain list: fx's immutable_list cannot take a constant row
+        if isinstance(a, tuple):
+            return tuple(self._resolve(b) for b in a)
+        if isinstance(a, dict):
+            return {k: self._resolve(v) for k, v in a.items()}
+        return a
+
     def _node(self, n: fx.Node) -> Any:
+        positional = [self._resolve(a) for a in n.args]
+        kwargs = {k: self._resolve(v) for k, v in n.kwargs.items()}
+        module = self.gm.get_submodule(n.target) if n.op == "call_module" else None
+        target = n.target
+        val = _val(n)
+        path = str(n.target) if module is not None else self._export_path(n)
+        refs = self.module_refs(module) if module is not None else []
+        c = Call(n, target, module, positional, kwargs, (), path, refs, self)
+        c.claims = refs or c.refs
+        entry = ops.module_entry(module) if module is not None else ops.CALLS.get(_key(target))
+        if not c.acts and entry is not None and entry.layer in COMPUTED:
+            # arithmetic on constants (Swin v2's position-bias MLP on a coordinate table): a row all the same,
+            # fed by the table as a constant, so that its MACs count as FlopCounterMode counts them
+            holder, i = (positional, 0) if entry.layer != "einsum" else (positional, 1)
+            if entry.layer == "einsum" and len(positional) > 1 and isinstance(positional[1], list):
+                holder, i = positional[1], 0
+            if len(holder) > i and isinstance(holder[i], ParamRef):
+                table = holder[i]
+                shape, offset = _per_image(table.full)
+                labels = sorted(self.ledger[t][0] for t in table.tensors if t in self.ledger)
+                holder[i] = self.carrier(c, "constant", {"shape": list(shape), "label": ", ".join(labels) or "constant"},
+                                         (Act(0, 1),), [table], offset)
+                c.claims = refs or c.refs
+        if not c.acts and not any(isinstance(a, Lazy) for a in positional):  # parameters, buffers and constants only
+            if isinstance(val, torch.Tensor):
+                return ParamRef(frozenset().union(*(r.tensors for r in c.claims)) if c.claims else frozenset(), tuple(val.shape))
+            if module is not None and c.claims:
+                return ParamRef(frozenset().union(*(r.tensors for r in c.claims)), ())
+            return val
+        if not _has_tensor(val):
+            return val  # x.size(), x.shape, x.dim(): plain values
+        handler = entry.handler if entry is not None else ops.BY_NAME.get(getattr(target, "__name__", ""))
+        if isinstance(target, torch._ops.OpOverload):
+            c.names = tuple("input" if a.name == "self" else a.name for a in target._schema.arguments)
+        elif handler is not None:
+            c.names = (_signature(target) if n.op == "call_function" else ()) or (entry.names if entry is not None else ())
+        if handler is not None:
+            try:
+                value = handler(self, c)
+            except Unreadable as why:
+                return self.opaque(c, f"{_label(n, module)} ({why})" if str(why) else _label(n, module))
+            except (LayerError, KeyError, TypeError, IndexError, ValueError, AttributeError) as exc:
+                return self.opaque(c, f"{_label(n, module)} ({exc.__class__.__name__}: {str(exc)[:60]})")
+            if value is not None:
+                return value
+        return self.opaque(c, _label(n, module))
+
+    def _export_path(self, n: fx.Node) -> str:
         stack = n.meta.get("nn_module_stack") if self.via == "torch.export" else None
         if stack:  # name exported ops after the module that ran them: c, bn, layer1.0.conv1
             module_path = list(stack.values())[-1][0]
             if module_path:
-                self.paths[n.name] = module_path
-        inputs = self._tensor_inputs(n)
-        shape = _meta_shape(n)
-        if n.op == "call_module":
-            module = self.gm.get_submodule(n.target)
-            self.used_params.add(str(n.target))
-            return self._module(n, module, inputs, shape)
-        if n.op == "call_method":
-            return self._method(n, inputs, shape)
-        return self._function(n, inputs, shape)
+                return str(module_path)
+        return n.name
 
-    def _module(self, n: fx.Node, m: nn.Module, inputs: tuple[int, ...], shape: Any) -> Any:
-        path = str(n.target)
-        kind, fields = _module_layer(m, shape)
-        if kind is None:
-            return self._opaque(n, type(m).__name__, inputs)
-        if kind == "linear" and len(self.builder.nodes[inputs[0]].shape) != 1:
-            return self._opaque(n, "Linear on a feature map", inputs)
-        return self._add(path, kind, fields, inputs[:1], shape)
-
-    def _method(self, n: fx.Node, inputs: tuple[int, ...], shape: Any) -> Any:
-        name = str(n.target)
-        if name in NON_TENSOR_METHODS or not inputs:
-            return None
-        if name in ACTIVATION_METHODS:
-            kind, inplace = ACTIVATION_METHODS[name]
-            return self._add(n.name, kind, {"inplace": inplace}, inputs[:1], shape)
-        if name in ("view", "reshape", "flatten"):
-            return self._reshape(n, inputs[0], shape)
-        if name == "contiguous":
-            return self._add(n.name, "contiguous", {}, inputs[:1], shape)
-        if name == "transpose":
-            return self._transpose(n, inputs[0], n.args[1], n.args[2], shape)
-        if name == "chunk":
-            a = _args(n, ["self", "chunks", "dim"], {"dim": 0})
-            return self._chunk(n, inputs[0], a["chunks"], a["dim"])
-        if name == "mean":
-            a = _args(n, ["self", "dim", "keepdim"], {"dim": None, "keepdim": False})
-            return self._mean(n, inputs[0], a["dim"], a["keepdim"], shape)
-        if name in ("add", "add_", "mul", "mul_"):
-            return self._arith(n, name.rstrip("_"), inputs, name.endswith("_"), shape)
-        return self._opaque(n, f"Tensor.{name}", inputs)
-
-    def _function(self, n: fx.Node, inputs: tuple[int, ...], f: Any) -> Any:
-        target, shape = ATEN.get(n.target, n.target), f
-        if n.target in ATEN_VIEWS:
-            return self._reshape(n, inputs[0], shape) if inputs else None
-        if n.target in ATEN_COPIES:
-            return self._add(n.name, "contiguous", {}, inputs[:1], shape) if inputs else None
-        if n.target is aten.batch_norm.default:
-            a = _args(n, ["input", "weight", "bias", "running_mean", "running_var", "training", "momentum", "eps"], {})
-            return self._add(n.name, "batchnorm", {"affine": a["weight"] is not None, "eps": a["eps"]}, inputs[:1], shape)
-        if n.target is aten.hardtanh.default and list(n.args[1:3]) == [0.0, 6.0]:
-            return self._add(n.name, "relu6", {"inplace": False}, inputs[:1], shape)
-        if n.target in (aten.channel_shuffle.default, aten.native_channel_shuffle.default):
-            return self._add(n.name, "channel_shuffle", {"groups": n.args[1]}, inputs[:1], shape)
-        if target is operator.getitem:
-            source = self.values.get(n.args[0])
-            if isinstance(source, _Chunks):
-                return self._add(n.name, "chunk", {"chunks": source.chunks, "index": n.args[1]}, (source.source,), shape)
-            return None if shape is None else self._opaque(n, "getitem", inputs)
-        if not inputs:
-            return None
-        if target in ACTIVATION_FUNCTIONS:
-            kind, inplace = ACTIVATION_FUNCTIONS[target]
-            inplace = inplace or bool(n.kwargs.get("inplace", False))
-            return self._add(n.name, kind, {"inplace": inplace}, inputs[:1], shape)
-        if target in (F.conv2d, torch.conv2d):
-            a = _args(n, ["input", "weight", "bias", "stride", "padding", "dilation", "groups"],
-                      {"bias": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1})
-            weight = _full_shape(a["weight"])
-            fields = {"out": weight[0], "kernel": list(weight[2:]), "stride": a["stride"], "padding": a["padding"],
-                      "dilation": a["dilation"], "groups": a["groups"], "bias": a["bias"] is not None}
-            return self._add(n.name, "conv", _listify(fields), inputs[:1], shape)
-        if target is F.linear:
-            a = _args(n, ["input", "weight", "bias"], {"bias": None})
-            weight = _full_shape(a["weight"])
-            return self._add(n.name, "linear", {"out": weight[0], "bias": a["bias"] is not None}, inputs[:1], shape)
-        if target in (F.max_pool2d, F.avg_pool2d):
-            names = ["input", "kernel_size", "stride", "padding"] + (["dilation", "ceil_mode"] if target is F.max_pool2d else ["ceil_mode", "count_include_pad"])
-            a = _args(n, names, {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "count_include_pad": True})
-            kind = "maxpool" if target is F.max_pool2d else "avgpool"
-            # ATen writes the default stride as []: the kernel size
-            fields = {"kernel": a["kernel_size"], "stride": a["stride"] or a["kernel_size"], "padding": a["padding"], "ceil_mode": a["ceil_mode"]}
-            fields.update({"dilation": a["dilation"]} if kind == "maxpool" else {"count_include_pad": a["count_include_pad"]})
-            return self._add(n.name, kind, _listify(fields), inputs[:1], shape)
-        if target in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d):
-            kind = "adaptive_avgpool" if target is F.adaptive_avg_pool2d else "adaptive_maxpool"
-            return self._add(n.name, kind, {"out": list(shape[1:])}, inputs[:1], shape)
-        if target is F.dropout or target is F.dropout2d:
-            return self._add(n.name, "dropout", {}, inputs[:1], shape)
-        if target in (F.softmax, torch.softmax):
-            return self._add(n.name, "softmax", {}, inputs[:1], shape)
-        if target is torch.flatten:
-            return self._reshape(n, inputs[0], shape)
-        if target is torch.transpose:
-            return self._transpose(n, inputs[0], n.args[1], n.args[2], shape)
-        if target is torch.chunk:
-            a = _args(n, ["input", "chunks", "dim"], {"dim": 0})
-            return self._chunk(n, inputs[0], a["chunks"], a["dim"])
-        if target is torch.mean:
-            a = _args(n, ["input", "dim", "keepdim"], {"dim": None, "keepdim": False})
-            return self._mean(n, inputs[0], a["dim"], a["keepdim"], shape)
-        if target in (torch.cat, torch.concat):
-            a = _args(n, ["tensors", "dim"], {"dim": 0})
-            if a["dim"] % 4 == 1 and shape is not None and len(shape) == 3:
-                return self._add(n.name, "concat", {}, inputs, shape)
-            return self._opaque(n, f"cat(dim={a['dim']})", inputs)
-        if target in ADD or target in MUL:
-            return self._arith(n, "add" if target in ADD else "mul", inputs, target in (operator.iadd, operator.imul), shape)
-        if getattr(target, "__name__", "") == "stochastic_depth":  # torchvision.ops: identity in eval
-            if not _args(n, ["input", "p", "mode", "training"], {"training": True})["training"]:
-                return self._add(n.name, "identity", {}, inputs[:1], shape)
-        return self._opaque(n, getattr(target, "__name__", str(target)), inputs)
-
-    # helpers ----------------------------------------------------------------------------
-    def _reshape(self, n: fx.Node, source: int, shape: Any) -> int:
-        if len(shape) == 1 and len(self.builder.nodes[source].shape) == 3:
-            return self._add(n.name, "flatten", {}, (source,), shape)
-        return self._add(n.name, "reshape", {"shape": list(shape)}, (source,), shape)
-
-    def _transpose(self, n: fx.Node, source: int, a: int, b: int, shape: Any) -> int | None:
-        rank = len(self.builder.nodes[source].shape) + 1
-        a, b = a % rank, b % rank
-        if 0 in (a, b):
-            return self._opaque(n, "transpose of the batch dimension", (source,))
-        return self._add(n.name, "transpose", {"dims": [a - 1, b - 1]}, (source,), shape)
-
-    def _chunk(self, n: fx.Node, source: int, chunks: int, dim: int) -> Any:
-        if dim % (len(self.builder.nodes[source].shape) + 1) != 1:
-            return self._opaque(n, f"chunk(dim={dim})", (source,))
-        return _Chunks(source, chunks)
-
-    def _mean(self, n: fx.Node, source: int, dims: Any, keepdim: bool, shape: Any) -> int | None:
-        if dims is not None and _spatial_dims(dims) and len(self.builder.nodes[source].shape) == 3:
-            return self._add(n.name, "mean", {"keepdim": bool(keepdim)}, (source,), shape)
-        return self._opaque(n, f"mean(dim={dims})", (source,))
-
-    def _arith(self, n: fx.Node, kind: str, inputs: tuple[int, ...], inplace: bool, shape: Any) -> int | None:
-        if len(inputs) == 2 and shape is not None:
-            return self._add(n.name, kind, {"inplace": inplace}, inputs, shape)
-        return self._opaque(n, f"{kind} with a scalar", inputs)
+    def _finish(self, output: int) -> None:
+        if output != len(self.builder.nodes) - 1:  # make the output the last row, as the JSON contract says
+            self._append("output", "identity", {}, (output,))
+        unclaimed: dict[str, list[int]] = {}
+        for t, (tname, numel, is_buffer) in self.ledger.items():
+            if t not in self.claimed:
+                group = unclaimed.setdefault(tname.split(".")[0], [0, 0])
+                group[is_buffer] += numel
+        if unclaimed:  # tensors no row read (aux heads in eval, unused modules): counted, not run
+            self.builder.executed = False
+            for group, (params, buffers) in unclaimed.items():
+                self._append(f"{group}.unused", "parameters",
+                             {"count": params, "buffers": buffers, "label": f"{group}: not read in forward"}, (0,))
+            self.builder.executed = True
+            self._append("output", "identity", {}, (output,))  # the network's output stays the last row
 
 
-def _first_line(exc: BaseException) -> str:
+def _key(target: Any) -> Any:
+    try:
+        hash(target)
+    except TypeError:
+        return None
+    return target
+
+
+def _user_function(target: Any) -> bool:
+    """A plain Python function fx left unexpanded (fx.wrap), that the op table does not know."""
+    if _key(target) in ops.CALLS or getattr(target, "__name__", "") in ops.BY_NAME:
+        return False
+    module = (getattr(target, "__module__", "") or "").split(".")[0]
+    return callable(target) and module not in ("", "torch", "_operator", "operator", "builtins", "math")
+
+
+_SIGNATURES: dict[Any, tuple[str, ...]] = {}
+
+
+def _signature(fn: Any) -> tuple[str, ...]:
+    if fn not in _SIGNATURES:
+        import inspect
+
+        try:
+            params = inspect.signature(fn).parameters.values()
+        except (TypeError, ValueError):
+            params = []
+        variadic = any(p.kind is p.VAR_POSITIONAL for p in params)  # F.max_pool2d's dispatch wrapper: (*args, **kwargs)
+        _SIGNATURES[fn] = () if variadic else tuple(p.name for p in params)
+    return _SIGNATURES[fn]
+
+
+def _has_tensor(v: Any) -> bool:
+    if isinstance(v, torch.Tensor):
+        return True
+    return isinstance(v, (list, tuple)) and any(_has_tensor(x) for x in v)
+
+
+def _first_act(v: Any) -> Act | None:
+    if isinstance(v, Act):
+        return v
+    if isinstance(v, (list, tuple)):
+        return next((a for a in (_first_act(x) for x in v) if a is not None), None)
+    if isinstance(v, dict):
+        return next((a for a in (_first_act(x) for x in v.values()) if a is not None), None)
+    return None
+
+
+def _label(n: fx.Node, module: nn.Module | None) -> str:
+    if module is not None:
+        return type(module).__name__
+    if n.op == "call_method":
+        return f"Tensor.{n.target}"
+    return str(getattr(n.target, "__name__", n.target))
+
+
+def _index_text(index: Any) -> str:
+    def one(i: Any) -> str:
+        if isinstance(i, slice):
+            return f"{'' if i.start is None else i.start}:{'' if i.stop is None else i.stop}" + (f":{i.step}" if i.step else "")
+        return "..." if i is Ellipsis else "None" if i is None else str(i) if isinstance(i, int) else "tensor"
+
+    return "[" + ", ".join(one(i) for i in (index if isinstance(index, tuple) else (index,))) + "]"
+
+
+def _first_line(exc: BaseException | None) -> str:
+    if exc is None:
+        return ""
     text = str(exc).strip().splitlines()
     return f"{exc.__class__.__name__}: {text[0][:160] if text else ''}"
-
-
-def _listify(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
-
-
-def _module_layer(m: nn.Module, shape: Any) -> tuple[str | None, dict[str, Any]]:
-    """The archcalc layer a leaf module is, with its fields; (None, {}) if it has no formula."""
-    if type(m) in ACTIVATION_MODULES:
-        return ACTIVATION_MODULES[type(m)], {"inplace": bool(getattr(m, "inplace", False))}
-    if isinstance(m, nn.Conv2d) and not isinstance(m, nn.ConvTranspose2d):
-        return "conv", _listify({"out": m.out_channels, "kernel": m.kernel_size, "stride": m.stride, "padding": m.padding,
-                                 "dilation": m.dilation, "groups": m.groups, "bias": m.bias is not None})
-    if isinstance(m, nn.Linear):
-        return "linear", {"out": m.out_features, "bias": m.bias is not None}
-    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        return "batchnorm", {"affine": m.affine, "eps": m.eps}
-    if isinstance(m, nn.MaxPool2d):
-        return "maxpool", _listify({"kernel": m.kernel_size, "stride": m.stride, "padding": m.padding, "dilation": m.dilation, "ceil_mode": m.ceil_mode})
-    if isinstance(m, nn.AvgPool2d):
-        return "avgpool", _listify({"kernel": m.kernel_size, "stride": m.stride, "padding": m.padding, "ceil_mode": m.ceil_mode, "count_include_pad": m.count_include_pad})
-    if isinstance(m, nn.AdaptiveAvgPool2d):
-        return "adaptive_avgpool", {"out": list(shape[1:])}
-    if isinstance(m, nn.AdaptiveMaxPool2d):
-        return "adaptive_maxpool", {"out": list(shape[1:])}
-    if isinstance(m, nn.LocalResponseNorm):
-        return "lrn", {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}
-    if isinstance(m, nn.Softmax) and m.dim in (1, -3):
-        return "softmax", {}
-    if isinstance(m, (nn.Dropout, nn.Dropout2d)):
-        return "dropout", {"p": m.p}
-    if isinstance(m, nn.Identity):
-        return "identity", {}
-    if isinstance(m, nn.Flatten) and m.start_dim == 1:
-        return ("flatten", {}) if shape is not None and len(shape) == 1 else ("reshape", {"shape": list(shape)})
-    if isinstance(m, nn.ChannelShuffle):
-        return "channel_shuffle", {"groups": m.groups}
-    return None, {}
 
 
 def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = None) -> Graph:
@@ -420,7 +659,7 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
     was_training = model.training
     model.eval()
     try:
-        return _Importer(model, tuple(input_shape), name or type(model).__name__).run()
+        return Importer(model, tuple(input_shape), name or type(model).__name__).run()
     finally:
         model.train(was_training)
 
@@ -430,7 +669,8 @@ def from_torch(model: nn.Module, input_shape: tuple[int, ...], *, name: str | No
     """Analyse an nn.Module like a spec: the same Report as ``archcalc.analyze`` returns.
 
     ``input_shape`` is (C, H, W), as in PyTorch. Operations without a formula are listed in
-    ``report.meta["unsupported"]`` (name -> count) and printed by the CLI.
+    ``report.meta["unsupported"]`` (name -> count) and printed by the CLI; their parameters are
+    in the totals all the same.
     """
     from ..analysis import summarize
 
@@ -438,12 +678,27 @@ def from_torch(model: nn.Module, input_shape: tuple[int, ...], *, name: str | No
 
 
 def load_callable(ref: str) -> Callable[[], nn.Module]:
-    """``package.module:callable`` or ``path/to/file.py:callable`` -> the callable."""
+    """``package.module:callable``, ``path/to/file.py:callable``, ``torchvision:NAME`` or
+    ``timm:NAME`` (random weights, never a download) -> a callable that builds the model."""
     import importlib
     import importlib.util
     from pathlib import Path
 
     module_name, _, attr = ref.rpartition(":")
+    if module_name == "torchvision":
+        import torchvision
+
+        if attr not in torchvision.models.list_models():
+            raise SpecError(f"torchvision has no model {attr!r} (torchvision.models.list_models() lists them)")
+        return lambda: torchvision.models.get_model(attr, weights=None)
+    if module_name == "timm":
+        try:
+            import timm
+        except ImportError as exc:
+            raise SpecError(f"{ref} needs timm: pip install timm ({exc})") from None
+        if not timm.is_model(attr):
+            raise SpecError(f"timm has no model {attr!r} (timm.list_models() lists them)")
+        return lambda: timm.create_model(attr, pretrained=False)
     try:
         if module_name.endswith(".py"):
             spec = importlib.util.spec_from_file_location(Path(module_name).stem, module_name)

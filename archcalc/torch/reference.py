@@ -15,22 +15,13 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from ..errors import SpecError
 from ..graph import Graph
 
-#: leaf module class -> archcalc layer type, for the modules whose outputs are compared
-MODULE_TYPES: dict[type[nn.Module], str] = {
-    nn.Conv2d: "conv",
-    nn.Linear: "linear",
-    nn.BatchNorm2d: "batchnorm",
-    nn.BatchNorm1d: "batchnorm",
-    nn.MaxPool2d: "maxpool",
-    nn.AvgPool2d: "avgpool",
-    nn.AdaptiveAvgPool2d: "adaptive_avgpool",
-    nn.AdaptiveMaxPool2d: "adaptive_maxpool",
-    nn.LocalResponseNorm: "lrn",
-}
-COMPARED_TYPES = set(MODULE_TYPES.values())
+from .ops import COMPARED as COMPARED_TYPES
+from .ops import module_layer_types
+
+#: leaf module class -> archcalc layer type, for the modules whose outputs are compared (the op table's)
+MODULE_TYPES: dict[type[nn.Module], str] = module_layer_types()
 FUNCTIONAL_POOLS = {"maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool"}
 
 
@@ -107,23 +98,10 @@ def reference_model(ref: str) -> nn.Module:
     ``archcalc.torch.refs.MODULE:NAME`` (``archcalc.torch.refs.resnet:resnet20_cifar``), so a
     spec's reference resolves wherever archcalc is installed, not only in a source checkout.
     """
-    import importlib
+    from .importer import load_callable
 
     with torch.device("meta"):
-        if ref.startswith("timm:"):
-            import timm
-
-            return timm.create_model(ref[5:], pretrained=False)
-        if ":" in ref:
-            module, _, attr = ref.partition(":")
-            try:
-                factory = getattr(importlib.import_module(module), attr)
-            except (ImportError, AttributeError) as exc:
-                raise SpecError(f"reference {ref!r} does not resolve: {exc}") from None
-            return factory()
-        import torchvision
-
-        return torchvision.models.get_model(ref, weights=None)
+        return load_callable(ref if ":" in ref else f"torchvision:{ref}")()
 
 
 def reference_of(meta: dict[str, Any]) -> str | None:

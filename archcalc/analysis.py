@@ -120,6 +120,77 @@ class Report:
         return json.dumps(self.to_dict(), indent=indent, default=text)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """A named group of rows (a block, a stage: every row whose path starts with ``name.``) and
+    its subtotals. Subtotals are sums of the rows, as the totals are."""
+
+    name: str
+    rows: tuple[Row, ...]
+
+    @property
+    def depth(self) -> int:
+        return self.name.count(".") + 1
+
+    @property
+    def leaf(self) -> bool:
+        """The scope is one row of that very name (a layer, not a group)."""
+        return len(self.rows) == 1 and self.rows[0].name == self.name
+
+    @property
+    def params(self) -> int:
+        return sum(r.params for r in self.rows)
+
+    @property
+    def macs(self) -> int:
+        return sum(r.macs for r in self.rows if r.executed)
+
+    @property
+    def ops(self) -> int:
+        return sum(r.ops for r in self.rows if r.executed)
+
+    @property
+    def stored_activations(self) -> int:
+        return sum(r.stored_activations for r in self.rows)
+
+    @property
+    def output(self) -> tuple[int, ...]:
+        """The scope's output: its last row's (the builder adds a scope's rows in order)."""
+        return self.rows[-1].output
+
+    @property
+    def receptive_field(self) -> str:
+        return self.rows[-1].receptive_field
+
+
+def scope_names(name: str) -> list[str]:
+    """Every scope a row belongs to, outermost first: `layer2.0.conv1` -> layer2, layer2.0, layer2.0.conv1."""
+    parts = name.split(".")
+    return [".".join(parts[:d]) for d in range(1, len(parts) + 1)]
+
+
+def scopes(rows: tuple[Row, ...] | list[Row], depth: int | None = None) -> list[Scope]:
+    """The scopes of rows down to ``depth`` levels (all levels when None), in the order they
+    first appear: a tree walked depth-first, like torchinfo's ``depth``."""
+    members: dict[str, list[Row]] = {}
+    for r in rows:
+        for name in scope_names(r.name)[:depth]:
+            members.setdefault(name, []).append(r)
+    return [Scope(name, tuple(rs)) for name, rs in members.items()]
+
+
+def find_scope(report: Report, name: str) -> Scope | None:
+    """The group of rows named ``name`` (case-insensitive; a unique last part will do, as
+    `denseblock3` for `features.denseblock3`), or None when no group of several rows has it."""
+    groups = [s for s in scopes(report.rows) if not s.leaf]
+    for match in (lambda s: s.name.lower() == name.lower(),
+                  lambda s: s.name.lower().endswith("." + name.lower())):
+        found = [s for s in groups if match(s)]
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
 def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs") -> Report:
     if dtype not in DTYPE_BYTES:
         raise SpecError(f"unknown dtype {dtype!r} (choose from {', '.join(DTYPE_BYTES)})")

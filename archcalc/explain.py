@@ -198,8 +198,45 @@ def explain(graph: Graph, node: Node, dtype_bytes: int = 4) -> list[str]:
     return lines
 
 
-def find_node(graph: Graph, name: str) -> Node:
-    """A layer by path, or by its last component when that is unique (`conv1`, `CONV1`)."""
+def _sum_line(label: str, parts: list[tuple[str, int]], total: int, unit: str = "") -> str:
+    """`label  a (part) + b (part) + ... = total`; long sums name the parts listed below instead."""
+    terms = [(n, v) for n, v in parts if v]
+    if len(terms) <= 1 or len(terms) > 6:
+        how = "" if len(terms) <= 1 else f"sum of the {len(terms)} parts below = "
+        return f"{label:<{WIDTH}} {how}{total:,}{unit}"
+    return f"{label:<{WIDTH}} " + " + ".join(f"{v:,} ({n})" for n, v in terms) + f" = {total:,}{unit}"
+
+
+def explain_scope(graph: Graph, report: Any, scope: Any, dtype_bytes: int = 4) -> list[str]:
+    """A block or stage: its subtotals as sums of its parts (the scopes one level down), with
+    each part's own numbers. Every value is a sum of the engine's rows."""
+    from .analysis import WEIGHTED_TYPES, scopes
+
+    index = {n.name: n for n in graph.nodes}
+    inside = {r.name for r in scope.rows}
+    first = index[scope.rows[0].name]
+    entry = [graph.nodes[i] for i in first.inputs if graph.nodes[i].name not in inside]
+    parts = [p for p in scopes(scope.rows, scope.depth + 1) if p.depth == scope.depth + 1]
+    weighted = sum(1 for r in scope.rows if r.type in WEIGHTED_TYPES)
+    lines = [f"{scope.name}: a group of {len(scope.rows)} rows, {weighted} of them weighted (conv + linear)",
+             f"{'input':<{WIDTH}} " + ", ".join(f"{fmt_shape(n.shape)} (from {n.name})" for n in entry),
+             f"{'output':<{WIDTH}} {fmt_shape(scope.output)}",
+             _sum_line("params", [(p.name, p.params) for p in parts], scope.params),
+             _sum_line("MACs", [(p.name, p.macs) for p in parts], scope.macs),
+             _sum_line("memory", [(p.name, p.stored_activations) for p in parts], scope.stored_activations,
+                       f" values × {dtype_bytes} B = {scope.stored_activations * dtype_bytes:,} B"),
+             f"{'recept. field':<{WIDTH}} {scope.receptive_field} at its output",
+             "parts:"]
+    width = max(len(p.name) for p in parts)
+    for p in parts:
+        what = p.rows[0].type + " " + p.rows[0].config if p.leaf else f"{len(p.rows)} rows"
+        lines.append(f"  {p.name:<{width}}  {what.strip():<22} {fmt_shape(p.output):>11}  params {p.params:>12,}  MACs {p.macs:>15,}")
+    return lines
+
+
+def find_node(graph: Graph, name: str, extra: Any = ()) -> Node:
+    """A layer by path, or by its last component when that is unique (`conv1`, `CONV1`).
+    ``extra``: more names (scopes) to suggest when nothing matches."""
     from .errors import SpecError
 
     exact = [n for n in graph.nodes if n.name == name or n.name.lower() == name.lower()]
@@ -210,7 +247,22 @@ def find_node(graph: Graph, name: str) -> Node:
         return tail[0]
     import difflib
 
-    names = [n.name for n in graph.nodes]
-    close = difflib.get_close_matches(name, names, n=3)
+    names = [*(n.name for n in graph.nodes), *extra]
+    lowered = {n.lower(): n for n in names}
+    close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=3)]
     hint = f" (did you mean {', '.join(close)}?)" if close else f" ({len(tail)} layers end in {name!r})" if tail else ""
     raise SpecError(f"no layer {name!r} in {graph.name}{hint}")
+
+
+def explain_name(graph: Graph, name: str, dtype_bytes: int = 4) -> list[str]:
+    """`explain NET NAME`: a layer's working, or a block's/stage's subtotals with its parts."""
+    from .analysis import find_scope, scopes, summarize
+
+    if not any(n.name.lower() == name.lower() for n in graph.nodes):
+        report = summarize(graph)
+        scope = find_scope(report, name)
+        if scope is not None:
+            return explain_scope(graph, report, scope, dtype_bytes)
+        groups = [s.name for s in scopes(report.rows) if not s.leaf]
+        return explain(graph, find_node(graph, name, groups), dtype_bytes)
+    return explain(graph, find_node(graph, name), dtype_bytes)

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 from tabulate import tabulate
 
-from .analysis import COUNT_NOTES, Report, Row
+from .analysis import COUNT_NOTES, WEIGHTED_TYPES, Report, Row, Scope, scopes
 from .layers import fmt_shape
 from .symbolic import is_symbolic, text
 
@@ -65,20 +65,33 @@ def _visible(report: Report, all_rows: bool) -> Iterable[Row]:
     return report.rows if all_rows else [r for r in report.rows if not r.trivial]
 
 
-def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str) -> str:
+def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str, depth: int | None = None) -> str:
     num = exact if exact_numbers else si
     headers = ["layer", "type", "config", "output", "memory", "params", report.count_label, "RF"]
     body = []
-    for r in _visible(report, all_rows):
+    rows = list(_visible(report, all_rows))
+    if depth is None:
+        entries = [Scope(r.name, (r,)) for r in rows]
+    else:
+        entries = scopes(rows, depth)
+    for s in entries:
+        # torchinfo's tree marks (leading spaces would be stripped by tabulate)
+        indent = "│ " * (s.depth - 2) + "└─" if depth is not None and s.depth > 1 else ""
+        if s.leaf:
+            r = s.rows[0]
+            kind, config, memory = r.type, r.config, "in-place" if r.inplace else num(r.activations)
+        else:
+            layers = sum(1 for r in s.rows if r.type in WEIGHTED_TYPES)
+            kind, config, memory = "scope", f"{len(s.rows)} rows, {layers} weighted", num(s.stored_activations)
         body.append([
-            r.name,
-            r.type,
-            r.config,
-            fmt_shape(r.output),
-            "in-place" if r.inplace else num(r.activations),
-            num(r.params) if r.params else "",
-            num(r.ops) if r.ops else "",
-            r.receptive_field,
+            indent + s.name,
+            kind,
+            config,
+            fmt_shape(s.output),
+            memory,
+            num(s.params) if s.params else "",
+            num(s.ops) if s.ops else "",
+            s.receptive_field,
         ])
     t = report.totals
     body.append(["total", "", "", "", num(t.activations), num(t.params), num(t.ops), ""])
@@ -162,7 +175,9 @@ def render_comparison(reports: list[Report], fmt: str = "text") -> str:
     return f"{table}\n\n{note}; depth: conv + linear layers on the longest path"
 
 
-def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
+def render(report: Report, fmt: str = "text", all_rows: bool = False, depth: int | None = None) -> str:
+    """``depth``: one row per scope down to that many path levels (a block's rows folded into
+    its subtotal), as torchinfo's ``depth``; None: every row."""
     if fmt == "json":
         return report.to_json()
     if fmt == "csv":
@@ -174,7 +189,7 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
             writer.writerow([fmt_shape(r.output) if c == "output" else d[c] for c in CSV_COLUMNS])
         return out.getvalue().rstrip("\n")
     exact = fmt == "markdown"
-    table = _table(report, all_rows, exact, "github" if exact else "simple")
+    table = _table(report, all_rows, exact, "github" if exact else "simple", depth)
     volume = fmt_shape(report.input)
     title = f"{report.name}: {report.meta.get('description', '')}".rstrip(": ")
     head = [title, f"input {volume}, batch {report.batch}, {report.dtype}; {COUNT_NOTES[report.count]}"]

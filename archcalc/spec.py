@@ -260,12 +260,20 @@ def find(name_or_path: str) -> NetworkDef:
             raise SpecError("no such spec file", file=str(path))
         nets = load_file(path)
         if member:
+            if member not in nets and member in nets[next(iter(nets))].blocks:
+                from .blocks import block_network
+
+                return block_network(target, member)
             if member not in nets:
                 raise SpecError(f"no network {member!r} in this file{_suggest(member, nets)}", file=str(path))
             return nets[member]
         if len(nets) > 1:
             raise SpecError(f"this file defines {len(nets)} networks; pick one as {path}:NAME ({', '.join(nets)})", file=str(path))
         return next(iter(nets.values()))
+    if member:  # FAMILY:BLOCK or NETWORK:BLOCK, one block analysed alone
+        from .blocks import block_network
+
+        return block_network(target, member)
     # Fast path: a file named after the network or its family (vgg16 -> vgg.yaml), then the rest.
     files = list(spec_files())
     likely = sorted((p for p in files if name_or_path.startswith(p.stem)), key=lambda p: -len(p.stem))
@@ -649,6 +657,8 @@ def resolve_params(net: NetworkDef, overrides: Mapping[str, Any] | None = None) 
         raise SpecError(f"no parameter {name!r}{_suggest(name, net.params)} (parameters: {', '.join(net.params) or 'none'})", file=net.file, layer=net.name)
     for k, v in net.params.items():
         raw = (overrides or {}).get(k, v)
+        if raw is None:  # a required parameter (one block analysed alone)
+            raise SpecError(f"needs parameter {k!r}: --param {k}=VALUE", file=net.file, layer=net.name)
         try:
             env[k] = evaluate(raw, env)
         except ExprError as exc:
@@ -659,6 +669,8 @@ def resolve_params(net: NetworkDef, overrides: Mapping[str, Any] | None = None) 
 def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str, Any] | None = None) -> Graph:
     """Compile a network definition to a graph, for an optional input override and parameters."""
     env = resolve_params(net, params)
+    if input is None and net.input is None:
+        raise SpecError("needs an input volume: --input HxWxC (e.g. 56x56x256)", layer=net.name)
     try:
         if input is None:
             shape = _input_shape(net.input, env)

@@ -76,3 +76,53 @@ def test_explain_scope_lists_parts(capsys):
 def test_unknown_scope_suggests(capsys):
     assert main(["explain", "resnet50", "layr2"]) == 2
     assert "did you mean layer2" in capsys.readouterr().err
+
+
+def test_every_block_has_a_description():
+    from archcalc.blocks import visible_blocks
+
+    blocks = visible_blocks()
+    assert len(blocks) > 50
+    assert [b.name for b in blocks if not b.description] == []
+
+
+def test_blocks_command_lists_parameters(capsys):
+    assert main(["blocks", "resnet"]) == 0
+    out = capsys.readouterr().out
+    assert "bottleneck" in out and "(planes, stride=1, downsample=false" in out
+    assert main(["blocks", "resnt"]) == 2
+    assert "did you mean 'resnet'" in capsys.readouterr().err
+
+
+def test_one_bottleneck_at_56x56x256():
+    # the course's bottleneck on 56x56x256 (planes 64): 1x1 256->64, 3x3 64->64, 1x1 64->256, no bias,
+    # BN after each: 256·64 + 9·64·64 + 64·256 = 69,632 weights + 2·(64 + 64 + 256) = 768 BN params;
+    # MACs 56²·(16,384 + 36,864 + 16,384) = 218,365,952
+    report = analyze("resnet:bottleneck", input="56x56x256", params={"planes": "64"})
+    assert report.totals.params == 69_632 + 768 == 70_400
+    assert report.totals.macs == 56 * 56 * (16_384 + 36_864 + 16_384) == 218_365_952
+    assert report.rows[-1].output == (256, 56, 56)
+
+
+def test_one_block_matches_torchvision_bottleneck():
+    pytest.importorskip("torch")
+    from torchvision.models.resnet import Bottleneck
+
+    from archcalc.spec import build, find
+
+    torch_block = Bottleneck(256, 64)
+    graph = build(find("resnext50_32x4d:bottleneck"), input="56x56x256", params={"planes": "64"})
+    resnext_block = Bottleneck(256, 64, groups=32, base_width=4)
+    assert sum(n.cost.params for n in graph.nodes) == sum(p.numel() for p in resnext_block.parameters())
+    assert analyze("resnet:bottleneck", input="56x56x256", params={"planes": "64"}).totals.params == \
+        sum(p.numel() for p in torch_block.parameters())
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["table", "resnet:bottleneck", "--input", "56x56x256"], "needs parameter 'planes': --param planes=VALUE"),
+    (["table", "resnet:bottleneck", "--param", "planes=64"], "needs an input volume: --input"),
+    (["table", "resnet:botleneck", "--input", "56x56x256"], "did you mean 'bottleneck'"),
+])
+def test_one_block_errors(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

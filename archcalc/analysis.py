@@ -45,6 +45,7 @@ class Row:
     receptive_field: str
     rf_jump: str
     executed: bool = True  # False: an auxiliary head that exists but does not run at inference
+    alias: str = ""  # the paper's / lecture's name of the layer (conv1_1, fc6), where the spec gives one
 
     @property
     def stored_activations(self) -> int:
@@ -91,8 +92,10 @@ class Report:
         return COUNTS[self.count][0]
 
     def row(self, name: str) -> Row:
+        """A row by its path, or by the paper's name the spec gives it (`fc6`)."""
+        path = (self.meta.get("aliases") or {}).get(name, name)
         for r in self.rows:
-            if r.name == name:
+            if r.name == path:
                 return r
         raise KeyError(name)
 
@@ -199,6 +202,7 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError(f"batch must be a positive integer, got {batch!r}")
     ops_of = COUNTS[count][1]
+    alias_of = {path: alias for alias, path in (graph.meta.get("aliases") or {}).items()}
     rows = tuple(
         Row(
             name=n.name,
@@ -216,6 +220,7 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
             receptive_field=n.rf.text(),
             rf_jump=str(n.rf.jump[0]) if n.rf.jump[0] == n.rf.jump[1] else f"{n.rf.jump[0]}x{n.rf.jump[1]}",
             executed=n.executed,
+            alias=alias_of.get(n.name, ""),
         )
         for n in graph.nodes
     )

@@ -156,7 +156,9 @@ def explain(graph: Graph, node: Node, dtype_bytes: int = 4) -> list[str]:
     inputs = [tuple(Traced(s) for s in graph.nodes[i].shape) for i in node.inputs]
     layer = traced_layer(node.layer)
     out = layer.output(inputs)
-    lines = [f"{node.name}: {node.type} {node.layer.describe()}".rstrip(),
+    alias = next((a for a, path in (graph.meta.get("aliases") or {}).items() if path == node.name), None)
+    title = f"{node.name} ({alias})" if alias else node.name
+    lines = [f"{title}: {node.type} {node.layer.describe()}".rstrip(),
              f"{'input':<{WIDTH}} " + ", ".join(fmt_shape(graph.nodes[i].shape) for i in node.inputs)]
     if len(out) == 3 and len(inputs[0]) == 3 and node.layer.arity == 1:
         h, w = Traced.lift(out[1]), Traced.lift(out[2])
@@ -242,22 +244,33 @@ def find_node(graph: Graph, name: str, extra: Any = ()) -> Node:
     exact = [n for n in graph.nodes if n.name == name or n.name.lower() == name.lower()]
     if exact:
         return exact[0]
+    path = aliased(graph, name)
+    if path is not None and any(n.name == path for n in graph.nodes):
+        return next(n for n in graph.nodes if n.name == path)
     tail = [n for n in graph.nodes if n.name.split(".")[-1].lower() == name.lower()]
     if len(tail) == 1:
         return tail[0]
     import difflib
 
-    names = [*(n.name for n in graph.nodes), *extra]
+    names = [*(n.name for n in graph.nodes), *extra, *(graph.meta.get("aliases") or {})]
     lowered = {n.lower(): n for n in names}
     close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=3)]
     hint = f" (did you mean {', '.join(close)}?)" if close else f" ({len(tail)} layers end in {name!r})" if tail else ""
     raise SpecError(f"no layer {name!r} in {graph.name}{hint}")
 
 
+def aliased(graph: Graph, name: str) -> str | None:
+    """The layer or scope path a paper's name stands for (`fc6` -> `classifier.0`), any case."""
+    aliases = graph.meta.get("aliases") or {}
+    return next((path for alias, path in aliases.items() if alias.lower() == name.lower()), None)
+
+
 def explain_name(graph: Graph, name: str, dtype_bytes: int = 4) -> list[str]:
-    """`explain NET NAME`: a layer's working, or a block's/stage's subtotals with its parts."""
+    """`explain NET NAME`: a layer's working, or a block's/stage's subtotals with its parts.
+    NAME may be a paper's name the spec gives as an alias (conv1_1, fc6)."""
     from .analysis import find_scope, scopes, summarize
 
+    name = aliased(graph, name) or name
     if not any(n.name.lower() == name.lower() for n in graph.nodes):
         report = summarize(graph)
         scope = find_scope(report, name)

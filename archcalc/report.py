@@ -70,6 +70,7 @@ def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str, depth:
     headers = ["layer", "type", "config", "output", "memory", "params", report.count_label, "RF"]
     body = []
     rows = list(_visible(report, all_rows))
+    alias_of = {path: alias for alias, path in (report.meta.get("aliases") or {}).items()}
     if depth is None:
         entries = [Scope(r.name, (r,)) for r in rows]
     else:
@@ -83,8 +84,9 @@ def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str, depth:
         else:
             layers = sum(1 for r in s.rows if r.type in WEIGHTED_TYPES)
             kind, config, memory = "scope", f"{len(s.rows)} rows, {layers} weighted", num(s.stored_activations)
+        alias = alias_of.get(s.name)
         body.append([
-            indent + s.name,
+            indent + s.name + (f" ({alias})" if alias else ""),
             kind,
             config,
             fmt_shape(s.output),

@@ -47,7 +47,9 @@ META_KEYS = {
 }
 FAMILY_KEYS = (NETWORK_KEYS | META_KEYS | {"networks"}) - {"name", "layers", "extends"}
 STRUCTURAL = {"repeat", "sequential", "side"}
-ITEM_COMMON = {"name", "when", "from"}
+ITEM_COMMON = {"name", "when", "from", "alias"}
+#: `name: "#"` in an indexed scope (`sequential: {index: true}`): the next index, as nn.Sequential
+NEXT_INDEX = "#"
 
 MAX_NODES = 200_000
 MAX_REPEAT = 10_000
@@ -349,8 +351,13 @@ _INTERPOLATE = re.compile(r"\{([^{}]*)\}")
 
 
 class _Scope:
-    def __init__(self, prefix: str) -> None:
+    """Names inside one scope. An indexed scope names its children 0, 1, 2, ... in order, as
+    nn.Sequential does, so rows carry torchvision's module paths (`features.0`, `classifier.6`)."""
+
+    def __init__(self, prefix: str, indexed: bool = False) -> None:
         self.prefix = prefix
+        self.indexed = indexed
+        self.next_index = 0
         self.counters: dict[str, int] = {}
         self.used: set[str] = set()
 
@@ -358,6 +365,8 @@ class _Scope:
         return f"{self.prefix}.{local}" if self.prefix else local
 
     def auto(self, base: str) -> str:
+        if self.indexed:
+            return self.claim(NEXT_INDEX, "")
         n = self.counters.get(base, 0)
         while True:
             n += 1
@@ -367,6 +376,12 @@ class _Scope:
         return f"{base}{n}"
 
     def claim(self, local: str, file: str) -> str:
+        if local == NEXT_INDEX:
+            if not self.indexed:
+                raise SpecError(f"name {NEXT_INDEX!r} (the next index) needs an indexed scope (sequential: {{index: true}})", file=file, layer=self.path(local))
+            local = str(self.next_index)
+        if local.isdigit():
+            self.next_index = max(self.next_index, int(local) + 1)
         if local in self.used:
             raise SpecError(f"duplicate layer name {local!r}", file=file, layer=self.path(local))
         self.used.add(local)
@@ -386,6 +401,7 @@ class _Builder:
         self._applied: dict[tuple[Any, ...], tuple[Shape, Cost, Window, bool]] = {}
         # every layer path and every named scope -> the node holding its output, for `from:`
         self.paths: dict[str, int] = {"input": 0}
+        self.aliases: dict[str, str] = {}  # the papers' names (conv1_1, fc6) -> layer or scope path
 
     def error(self, message: str, path: str) -> SpecError:
         return SpecError(message, file=self.file, layer=path or self.net.name)
@@ -461,6 +477,36 @@ class _Builder:
         return cur
 
     def item(self, item: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
+        body = next(iter(item.values())) if isinstance(item, dict) and len(item) == 1 else None
+        alias = body.get("alias") if isinstance(body, dict) else None
+        before = len(self.nodes)
+        end = self._item(item, cur, env, scope, stack)
+        if alias is not None and len(self.nodes) > before:
+            self.alias(alias, env, scope, before, named=body.get("name") is not None)
+        return end
+
+    def alias(self, raw: Any, env: Mapping[str, Any], scope: _Scope, first: int, named: bool) -> None:
+        """`alias: conv{s}_{j + 1}`: the paper's name of the layer (or named scope) just built."""
+        where = self.nodes[first].name
+        if not isinstance(raw, str) or not raw.strip():
+            raise self.error(f"alias: needs a name, got {raw!r}", where)
+        try:
+            text = _INTERPOLATE.sub(lambda m: str(evaluate(m.group(1), env)), raw.strip())
+        except ExprError as exc:
+            raise self.error(f"alias: {exc}", where) from None
+        if len(self.nodes) - first == 1:
+            target = where
+        elif not named:
+            raise self.error("alias: a block or sequential needs a name: to be aliased", where)
+        else:  # a block or sequential: the scope holding all its rows
+            parts = where.split(".")
+            depth = len(scope.prefix.split(".")) + 1 if scope.prefix else 1
+            target = ".".join(parts[:depth])
+        if text in self.aliases and self.aliases[text] != target:
+            raise self.error(f"alias {text!r} already names {self.aliases[text]}", where)
+        self.aliases[text] = target
+
+    def _item(self, item: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
         if isinstance(item, str):
             kind, body = item.strip(), {}
         elif isinstance(item, dict) and len(item) == 1:
@@ -563,14 +609,17 @@ class _Builder:
         return tuple(ends)
 
     def structural(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
-        allowed = {"repeat": {"layers", "times", "var"}, "side": {"layers", "inference"}}.get(kind, {"layers"})
+        allowed = {"repeat": {"layers", "times", "var", "names"}, "side": {"layers", "inference"}}.get(kind, {"layers", "index"})
         where = scope.path(explicit if explicit is not None else kind)
         for k in fields:
             if k not in allowed:
                 raise self.error(f"unknown field {k!r} for {kind}{_suggest(k, allowed)}", where)
         if "layers" not in fields:
             raise self.error(f"{kind} needs `layers:`", where)
-        sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit is not None else scope
+        indexed = self.value(fields.get("index", False), env, where, "index")
+        if not isinstance(indexed, bool) or (indexed and explicit is None):
+            raise self.error(f"index: true or false, on a named sequential, got {fields.get('index')!r}", where)
+        sub = _Scope(scope.path(scope.claim(str(explicit), self.file)), indexed) if explicit is not None else scope
         if kind == "sequential":
             return self.scoped(fields["layers"], cur, env, sub, stack, where)
         if kind == "side":
@@ -583,11 +632,24 @@ class _Builder:
         var = fields.get("var")
         for k in range(times):
             local_env = {**env, str(var): k} if var else env
-            iteration = _Scope(sub.path(str(k))) if explicit is not None else sub
+            iteration = _Scope(sub.path(self.iteration_name(fields, k, local_env, where))) if explicit is not None else sub
             cur = self.scoped(fields["layers"], cur, local_env, iteration, stack, where)
         if explicit is not None:
             self.paths[sub.prefix] = cur
         return cur
+
+    def iteration_name(self, fields: dict[str, Any], k: int, env: Mapping[str, Any], where: str) -> str:
+        """A named repeat's k-th scope: `k`, or its `names:` template (`denselayer{i + 1}`)."""
+        template = fields.get("names")
+        if template is None:
+            return str(k)
+        try:
+            name = _INTERPOLATE.sub(lambda m: str(evaluate(m.group(1), env)), str(template))
+        except ExprError as exc:
+            raise self.error(f"names: {exc}", where) from None
+        if not name or "." in name:
+            raise self.error(f"names: a word or a number without dots, got {name!r}", where)
+        return name
 
     def side(self, fields: dict[str, Any], cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...], where: str) -> int:
         """A branch off the main path whose end is an extra output (an auxiliary classifier).
@@ -683,5 +745,5 @@ def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str
     builder = _Builder(net, env)
     builder.nodes.append(Node(0, "input", "input", None, (), shape, Cost(), ReceptiveField(), 0))
     builder.sequence(net.layers, 0, env, _Scope(""), (), net.name)
-    meta = {"description": net.description, **net.meta}
+    meta = {"description": net.description, **net.meta, "aliases": builder.aliases}
     return Graph(net.name, builder.nodes, source=net.file, meta=meta)

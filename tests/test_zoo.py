@@ -70,6 +70,7 @@ def test_batch_and_dtype_scale():
 def test_input_override():
     r = archcalc.analyze("vgg16", input="256x256x3")
     assert r.input == (3, 256, 256)
-    assert r.row("maxpool5").output == (512, 8, 8)
-    assert r.row("adaptive_avgpool1").output == (512, 7, 7)
+    assert r.row("pool5").output == (512, 8, 8)  # the paper's name of features.30
+    assert r.row("features.30") == r.row("pool5")
+    assert r.row("avgpool").output == (512, 7, 7)
     assert r.totals.params == 138_357_544  # the adaptive pool keeps the classifier's input fixed

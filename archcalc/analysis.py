@@ -26,6 +26,8 @@ COUNT_NOTES = {
 }
 
 WEIGHTED_TYPES = {"conv", "linear"}
+#: layers whose parameters are normalisation scale/shift (BN's gamma, beta), not weights
+NORM_TYPES = {"batchnorm"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Totals:
     params: int  # every parameter of the model, training-only heads included
     inference_params: int  # the parameters of the rows that run at inference (aux heads excluded)
     biases: int
-    weights: int  # params without biases
+    weights: int  # conv and linear weights: params without biases and normalisation parameters
     buffers: int
     macs: int
     ops: int
@@ -73,6 +75,7 @@ class Totals:
     buffer_bytes: int
     peak_activation_bytes: int
     weighted_layers: int  # conv + linear layers on the longest path: the papers' "depth"
+    norm_params: int = 0  # normalisation scale/shift (batch norm gamma, beta)
 
 
 @dataclass(frozen=True)
@@ -227,13 +230,14 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
     nbytes = DTYPE_BYTES[dtype]
     params = sum(r.params for r in rows)
     biases = sum(r.biases for r in rows)
+    norm_params = sum(r.params for r in rows if r.type in NORM_TYPES)
     buffers = sum(r.buffers for r in rows)
     activations = sum(r.stored_activations for r in rows)
     totals = Totals(
         params=params,
         inference_params=sum(r.params for r in rows if r.executed),
         biases=biases,
-        weights=params - biases,
+        weights=params - biases - norm_params,
         buffers=buffers,
         macs=sum(r.macs for r in rows if r.executed),
         ops=sum(r.ops for r in rows if r.executed),
@@ -244,6 +248,7 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
         buffer_bytes=buffers * nbytes,
         peak_activation_bytes=graph.peak_live_values() * batch * nbytes,
         weighted_layers=graph.depth(WEIGHTED_TYPES),
+        norm_params=norm_params,
     )
     return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
 

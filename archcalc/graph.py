@@ -10,16 +10,30 @@ from .layers import Cost, Layer, Shape, numel
 from .symbolic import largest
 
 
+#: merges whose broadcast inputs are gates (squeeze-and-excitation's channel weights scale the
+#: main path): a gate adds neither depth nor receptive field, only global context
+GATING_MERGES = {"mul"}
+
+
+def gate_inputs(type_name: str, inputs: tuple[int, ...], shapes: list[Shape], out: Shape) -> set[int]:
+    """The inputs of a merge that gate it: broadcast (smaller than the output) inputs of a mul."""
+    if type_name not in GATING_MERGES:
+        return set()
+    return {i for i, s in zip(inputs, shapes) if s != out}
+
+
 @dataclass(frozen=True)
 class ReceptiveField:
-    """Receptive field of one output position, along H and W, and the effective stride (jump)."""
+    """Receptive field of one output position along the convolutional path, along H and W, the
+    effective stride (jump), and whether a gate upstream also fed it global context."""
 
     size: tuple[int, int] = (1, 1)
     jump: tuple[int, int] = (1, 1)
+    global_context: bool = False
 
     def text(self) -> str:
         h, w = self.size
-        return str(h) if h == w else f"{h}x{w}"
+        return (str(h) if h == w else f"{h}x{w}") + ("+g" if self.global_context else "")
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,9 @@ class Graph:
         (GoogLeNet 22, ResNet-152 152, DenseNet-121 121). Heads that do not run are skipped."""
         longest: list[int] = []
         for node in self.nodes:
-            below = max((longest[i] for i in node.inputs), default=0)
+            # a gating branch (SE) is not on the papers' path: SE-ResNet-50 is 50 deep
+            gates = gate_inputs(node.type, node.inputs, [self.nodes[i].shape for i in node.inputs], node.shape)
+            below = max((longest[i] for i in node.inputs if i not in gates), default=0)
             longest.append(below + (1 if node.type in weighted and node.executed else 0))
         return longest[-1]
 

@@ -105,7 +105,8 @@ def totals_lines(report: Report) -> list[str]:
     t, b = report.totals, report.dtype
     per = "per image" if report.batch == 1 else f"for a batch of {report.batch}"
     lines = [
-        f"params        {both(t.params)} = {exact(t.weights)} weights + {exact(t.biases)} biases"
+        f"params        {both(t.params)} = {exact(t.weights)} conv/linear weights + {exact(t.biases)} biases"
+        + (f" + {exact(t.norm_params)} normalisation (BN γ, β)" if t.norm_params else "")
         + (f"; {exact(t.buffers)} buffer values" if t.buffers else ""),
         *([f"  at inference {both(t.inference_params)} (training-only heads exist but do not run)"]
           if t.inference_params != t.params else []),
@@ -198,4 +199,6 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False, depth: int
     if fmt == "markdown":
         return "\n".join([f"### {title}", "", head[1], "", table, "", *(f"- {line}" for line in totals_lines(report))])
     hidden = [] if all_rows else ["  (in-place activations, dropout and flatten rows hidden: --all-rows shows them)"]
+    if any(r.receptive_field.endswith("+g") for r in report.rows):
+        hidden.append("  (RF n+g: the convolutional path's field n, plus whole-image context through a gate such as SE)")
     return "\n".join([*head, "", table, *hidden, "", *totals_lines(report)])

@@ -30,7 +30,7 @@ import yaml
 
 from .errors import SpecError
 from .expr import ExprError, evaluate
-from .graph import Graph, Node, ReceptiveField
+from .graph import Graph, Node, ReceptiveField, gate_inputs
 from .layers import ALIASES, POINTWISE, REGISTRY, Cost, LayerError, Shape, Window, layer_class
 from .symbolic import largest
 
@@ -426,13 +426,17 @@ class _Builder:
         if len(rfs) == 1:
             rf = _grow(rfs[0], window)
         else:
-            # A merge sees the widest field of its inputs. Its stride is that of the inputs at
-            # its own resolution: a broadcast SE gate (C x 1 x 1) widens the field to the whole
-            # map but does not make the output coarser.
+            # A merge sees the widest field of its inputs along the convolutional path, at the
+            # stride of the inputs at its own resolution. A broadcast gate (an SE block's
+            # C x 1 x 1 weights) adds global context, marked apart: it neither widens the field
+            # nor makes the output coarser (docs/conventions.md).
+            gates = gate_inputs(type_name, inputs, [self.nodes[i].shape for i in inputs], shape)
+            main = [r for i, r in zip(inputs, rfs) if i not in gates] or rfs
             full = [r for i, r in zip(inputs, rfs) if self.nodes[i].shape[1:] == shape[1:]] or rfs
             rf = ReceptiveField(
-                (largest(r.size[0] for r in rfs), largest(r.size[1] for r in rfs)),
+                (largest(r.size[0] for r in main), largest(r.size[1] for r in main)),
                 (largest(r.jump[0] for r in full), largest(r.jump[1] for r in full)),
+                bool(gates) or any(r.global_context for r in rfs),
             )
         index = len(self.nodes)
         storage = self.nodes[inputs[0]].storage if reuses else index
@@ -702,7 +706,7 @@ def _hashable(value: Any) -> Any:
 def _grow(rf: ReceptiveField, w: Window) -> ReceptiveField:
     size = tuple(r + (k - 1) * j for r, k, j in zip(rf.size, w.kernel, rf.jump))
     jump = tuple(j * s for j, s in zip(rf.jump, w.stride))
-    return ReceptiveField(size, jump)  # type: ignore[arg-type]
+    return ReceptiveField(size, jump, rf.global_context)  # type: ignore[arg-type]
 
 
 def resolve_params(net: NetworkDef, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

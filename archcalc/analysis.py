@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping
 
@@ -48,6 +49,7 @@ class Row:
     rf_jump: str
     executed: bool = True  # False: an auxiliary head that exists but does not run at inference
     alias: str = ""  # the paper's / lecture's name of the layer (conv1_1, fc6), where the spec gives one
+    stride: int = 1  # how much coarser the output grid is than the input's (a single-input layer)
 
     @property
     def stored_activations(self) -> int:
@@ -224,6 +226,7 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
             rf_jump=str(n.rf.jump[0]) if n.rf.jump[0] == n.rf.jump[1] else f"{n.rf.jump[0]}x{n.rf.jump[1]}",
             executed=n.executed,
             alias=alias_of.get(n.name, ""),
+            stride=n.rf.jump[0] // graph.nodes[n.inputs[0]].rf.jump[0] if len(n.inputs) == 1 else 1,
         )
         for n in graph.nodes
     )
@@ -251,6 +254,57 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
         norm_params=norm_params,
     )
     return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
+
+
+def strided_layers(report: Report) -> dict[str, int]:
+    """Where a network subsamples: `conv 3x3/2 p1` -> how many such layers (executed rows)."""
+    found: dict[str, int] = {}
+    for r in report.rows:
+        # global pools (SE squeezes, heads) shrink the map to 1x1 in every network: not a choice
+        if r.stride > 1 and r.executed and r.type in ("conv", "maxpool", "avgpool") and r.output[1:] != (1, 1):
+            key = f"{r.type} {r.config.split(',')[0]}".strip()
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
+def _lineage(report: Report) -> set[str]:
+    meta = report.meta
+    return {report.name, *(str(meta[k]) for k in ("variant_of", "torchvision") if meta.get(k))}
+
+
+def headline_entry(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The accuracy entry a network is shown with: torchvision's own where the spec has it, else
+    the first listed."""
+    entries = list(meta.get("accuracy") or [])
+    return next((e for e in entries if "torchvision" in str(e.get("source", ""))), entries[0] if entries else {})
+
+
+def comparison_caveats(reports: list[Report]) -> list[str]:
+    """Ways compared networks differ besides their architecture, one line each: input sizes,
+    where related networks subsample, and accuracy figures measured under different protocols."""
+    lines = []
+    inputs = {r.input for r in reports}
+    if len(inputs) > 1:
+        lines.append("inputs differ (" + ", ".join(f"{r.name} {'x'.join(map(str, (*r.input[1:], r.input[0])))}" for r in reports)
+                     + "): every cost depends on the input size")
+    for i, a in enumerate(reports):
+        for b in reports[i + 1:]:
+            if not (_lineage(a) & _lineage(b)):
+                continue
+            sa, sb = strided_layers(a), strided_layers(b)
+            if sa != sb:
+                def show(d: dict[str, int], other: dict[str, int]) -> str:
+                    return ", ".join(f"{k} x{v}" for k, v in sorted(d.items()) if other.get(k) != v) or "none"
+                lines.append(f"{a.name} and {b.name} subsample in different layers ({a.name}: {show(sa, sb)}; {b.name}: {show(sb, sa)}): "
+                             "not only the architecture's addition differs (e.g. torchvision's v1.5 stride on the 3x3 vs the Caffe v1 stride on the 1x1)")
+    protocols = {r.name: str(headline_entry(r.meta).get("protocol", "")) for r in reports if r.meta.get("accuracy")}
+    # the same recipe and evaluation whatever the model (torchvision's VGG16_Weights.IMAGENET1K_V1
+    # and VGG16_BN_Weights.IMAGENET1K_V1) is one protocol; V1 against V2 weights is not
+    same = {re.sub(r"\s*\([^)]*\)", "", re.sub(r"\b\w+_Weights\.", "", p)) for p in protocols.values()}
+    if len(same) > 1:
+        lines.append("accuracy figures come from different training recipes or evaluations: "
+                     + "; ".join(f"{name}: {p}" for name, p in protocols.items()))
+    return lines
 
 
 def analyze(

@@ -9,7 +9,8 @@ from typing import Any, Iterable
 
 from tabulate import tabulate
 
-from .analysis import COUNT_NOTES, WEIGHTED_TYPES, Report, Row, Scope, scopes
+from .analysis import COUNT_NOTES, WEIGHTED_TYPES, Report, Row, Scope, comparison_caveats, headline_entry, scopes
+from .errors import SpecError
 from .layers import fmt_shape
 from .symbolic import is_symbolic, text
 
@@ -31,20 +32,30 @@ def both(n: Any) -> str:
     return exact(n) if is_symbolic(n) else f"{n:,} ({si(n)})"
 
 
-def si(n: Any) -> str:
-    """Counts with 4 significant digits: 138357544 -> '138.4M', 15470264320 -> '15.47G'.
+def si(n: Any, digits: int = 4) -> str:
+    """Counts with ``digits`` significant digits: 138357544 -> '138.4M', 15470264320 -> '15.47G'.
 
     Below 10,000 the exact number is shorter than the rounded one, so it is shown as is."""
     if is_symbolic(n):
         return text(n)
-    if n < 10_000:
+    if abs(n) < 10_000:
         return f"{n:,}"
     for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if n >= scale * 0.9995:
+        if abs(n) >= scale * 0.9995:
             value = n / scale
-            digits = 3 - len(str(int(value))) + 1
-            return f"{value:.{max(digits, 0)}f}{unit}"
+            places = digits - len(str(int(abs(value))))
+            return f"{value:.{max(places, 0)}f}{unit}"
     return str(n)  # pragma: no cover
+
+
+def distinct_si(values: list[Any]) -> list[str]:
+    """`si` with as many significant digits as it takes to tell different values apart
+    (vgg16 138.358M vs vgg16_bn 138.366M), exact integers if rounding never does."""
+    for digits in range(4, 13):
+        shown = [si(v, digits) for v in values]
+        if all(shown[i] != shown[j] for i in range(len(values)) for j in range(i) if values[i] != values[j]):
+            return shown
+    return [exact(v) for v in values]
 
 
 def iec(nbytes: Any) -> str:
@@ -131,10 +142,9 @@ def totals_lines(report: Report) -> list[str]:
 def headline_accuracy(meta: dict) -> tuple[str, str, str]:
     """(top-1, top-5, source) to show for a network: torchvision's own figures where the spec
     has them, else the first listed; errors are shown as accuracies (100 - error)."""
-    entries = list(meta.get("accuracy") or [])
-    if not entries:
+    entry = headline_entry(meta)
+    if not entry:
         return "", "", ""
-    entry = next((e for e in entries if "torchvision" in str(e.get("source", ""))), entries[0])
 
     def pct(key: str) -> str:
         if entry.get(key) is not None:
@@ -146,23 +156,60 @@ def headline_accuracy(meta: dict) -> tuple[str, str, str]:
     return pct("top1"), pct("top5"), str(entry.get("source", ""))
 
 
-def render_comparison(reports: list[Report], fmt: str = "text") -> str:
-    """One row per network: the numbers people compare architectures by."""
+def _ratio(n: Any, base: Any, places: int) -> str:
+    return f"{n / base:.{places}f}x" if base and not (is_symbolic(n) or is_symbolic(base)) else ""
+
+
+def render_comparison(reports: list[Report], fmt: str = "text", baseline: str | None = None, exact_numbers: bool = False) -> str:
+    """One row per network: the numbers people compare architectures by. With ``baseline`` (a
+    compared network's name), the difference from it and the ratio to it, for params and ops.
+    Text rounds to as many significant digits as it takes to tell the networks apart."""
+    base = next((r for r in reports if r.name == baseline), None) if baseline else None
+    if baseline and base is None:
+        raise SpecError(f"--baseline {baseline!r} is not one of the compared networks ({', '.join(r.name for r in reports)})")
+    caveats = comparison_caveats(reports)
     if fmt == "json":
         import json
 
-        return json.dumps([{"name": r.name, "totals": r.totals.__dict__, "accuracy": r.meta.get("accuracy") or []}
-                           for r in reports], indent=2, default=text)
-    exact = fmt in ("markdown", "csv")
-    num = (lambda n: f"{n:,}") if fmt == "markdown" else (str if fmt == "csv" else si)
+        out = []
+        for r in reports:
+            d = {"name": r.name, "totals": r.totals.__dict__, "accuracy": r.meta.get("accuracy") or []}
+            if base is not None:
+                d["vs_baseline"] = {k: {"difference": getattr(r.totals, k) - getattr(base.totals, k)} for k in ("inference_params", "ops")}
+            out.append(d)
+        return json.dumps({"networks": out, "baseline": baseline, "warnings": caveats} if (base or caveats) else out, indent=2, default=text)
+    exact = exact_numbers or fmt in ("markdown", "csv")
+    ops_label = reports[0].count_label if reports else "MACs"
+
+    def column(values: list[Any]) -> list[str]:
+        if fmt == "csv":
+            return [str(v) for v in values]
+        return [f"{v:,}" if not is_symbolic(v) else text(v) for v in values] if exact else distinct_si(values)
+
+    def signed(values: list[Any]) -> list[str]:
+        shown = column(values)
+        return [("+" if not is_symbolic(v) and v > 0 else "") + s for v, s in zip(values, shown)]
+
     size = (lambda b: str(b) if fmt == "csv" else f"{b:,}") if exact else iec
-    headers = ["network", "input", "params", reports[0].count_label if reports else "MACs", "activations",
-               "peak", "depth", "top-1 %", "top-5 %", "accuracy source"]
+    params = [r.totals.inference_params for r in reports]
+    ops = [r.totals.ops for r in reports]
+    headers = ["network", "input", "params"]
+    cols = [column(params)]
+    if base is not None:
+        headers += ["Δ params", "params ratio"]
+        cols += [signed([p - base.totals.inference_params for p in params]),
+                 [_ratio(p, base.totals.inference_params, 4) for p in params]]
+    headers.append(ops_label)
+    cols.append(column(ops))
+    if base is not None:
+        headers += [f"Δ {ops_label}", f"{ops_label} ratio"]
+        cols += [signed([o - base.totals.ops for o in ops]), [_ratio(o, base.totals.ops, 4) for o in ops]]
+    headers += ["activations", "peak", "depth", "top-1 %", "top-5 %", "accuracy source"]
     body = []
-    for r in reports:
+    for i, r in enumerate(reports):
         t = r.totals
         top1, top5, source = headline_accuracy(dict(r.meta))
-        body.append([r.name, fmt_shape(r.input), num(t.inference_params), num(t.ops), size(t.activation_bytes),
+        body.append([r.name, fmt_shape(r.input), *(c[i] for c in cols), size(t.activation_bytes),
                      size(t.peak_activation_bytes), str(t.weighted_layers), top1, top5, source])
     if fmt == "csv":
         out = io.StringIO()
@@ -171,11 +218,11 @@ def render_comparison(reports: list[Report], fmt: str = "text") -> str:
         writer.writerows(body)
         return out.getvalue().rstrip("\n")
     table = tabulate(body, headers=headers, tablefmt="github" if fmt == "markdown" else "simple",
-                     colalign=("left", "right", "right", "right", "right", "right", "right", "right", "right", "left"),
-                     disable_numparse=True)
+                     colalign=("left", *["right"] * (len(headers) - 2), "left"), disable_numparse=True)
     dtype = reports[0].dtype if reports else "float32"
     note = f"activations: every stored tensor, input included; peak: most alive at once ({dtype}, per image)"
-    return f"{table}\n\n{note}; depth: conv + linear layers on the longest path"
+    warnings = [f"warning: {line}" for line in caveats]
+    return "\n".join([table, "", f"{note}; depth: conv + linear layers on the longest path", *warnings])
 
 
 def render(report: Report, fmt: str = "text", all_rows: bool = False, depth: int | None = None) -> str:

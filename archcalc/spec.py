@@ -720,7 +720,7 @@ def resolve_params(net: NetworkDef, overrides: Mapping[str, Any] | None = None) 
     unknown = set(overrides or {}) - set(net.params)
     if unknown:
         name = sorted(unknown)[0]
-        raise SpecError(f"no parameter {name!r}{_suggest(name, net.params)} (parameters: {', '.join(net.params) or 'none'})", file=net.file, layer=net.name)
+        raise SpecError(f"--param {name}: {net.name} has no parameter {name!r}{_suggest(name, net.params)} (parameters: {', '.join(net.params) or 'none'})")
     for k, v in net.params.items():
         raw = (overrides or {}).get(k, v)
         if raw is None:  # a required parameter (one block analysed alone)
@@ -728,12 +728,38 @@ def resolve_params(net: NetworkDef, overrides: Mapping[str, Any] | None = None) 
         try:
             env[k] = evaluate(raw, env)
         except ExprError as exc:
+            if k in (overrides or {}):
+                raise SpecError(f"--param {k}={raw}: {exc}") from None
             raise SpecError(f"params.{k}: {exc}", file=net.file, layer=net.name) from None
     return env
 
 
+def _options(input: str | Shape | None, params: Mapping[str, Any] | None) -> str:
+    """The command-line options a build was given, as the user typed them."""
+    shown = [] if input is None else [f"--input {input if isinstance(input, str) else 'x'.join(map(str, (*input[1:], input[0])))}"]
+    return " ".join([*shown, *(f"--param {k}={v}" for k, v in (params or {}).items())])
+
+
 def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str, Any] | None = None) -> Graph:
-    """Compile a network definition to a graph, for an optional input override and parameters."""
+    """Compile a network definition to a graph, for an optional input override and parameters.
+
+    Errors name their true source: a bad ``input`` blames the option, and a layer that fails
+    only with the given input or parameters (the spec builds as written) names them first."""
+    try:
+        return _build(net, input, params)
+    except SpecError as err:
+        if (input is None and not params) or err.message.startswith(("--input", "--param")):
+            raise
+        if net.input is None:  # one block alone: its input and parameters all come from options
+            raise SpecError(f"{_options(input, params)}: {err}") from None
+        try:
+            _build(net, None, None)
+        except SpecError:
+            raise err from None  # the spec fails as written too: its own error
+        raise SpecError(f"{_options(input, params)}: {err}") from None
+
+
+def _build(net: NetworkDef, input: str | Shape | None, params: Mapping[str, Any] | None) -> Graph:
     env = resolve_params(net, params)
     if input is None and net.input is None:
         raise SpecError("needs an input volume: --input HxWxC (e.g. 56x56x256)", layer=net.name)
@@ -745,6 +771,8 @@ def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str
         else:
             shape = parse_volume(input)
     except ExprError as exc:
+        if input is not None:  # the option is wrong, not the spec file
+            raise SpecError(f"--input {input}: {exc}") from None
         raise SpecError(f"input: {exc}", file=net.file, layer=net.name) from None
     builder = _Builder(net, env)
     builder.nodes.append(Node(0, "input", "input", None, (), shape, Cost(), ReceptiveField(), 0))

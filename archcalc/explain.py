@@ -220,7 +220,9 @@ def explain_scope(graph: Graph, report: Any, scope: Any, dtype_bytes: int = 4) -
     entry = [graph.nodes[i] for i in first.inputs if graph.nodes[i].name not in inside]
     parts = [p for p in scopes(scope.rows, scope.depth + 1) if p.depth == scope.depth + 1]
     weighted = sum(1 for r in scope.rows if r.type in WEIGHTED_TYPES)
-    lines = [f"{scope.name}: a group of {len(scope.rows)} rows, {weighted} of them weighted (conv + linear)",
+    alias = next((a for a, path in (graph.meta.get("aliases") or {}).items() if path == scope.name), None)
+    title = f"{scope.name} ({alias})" if alias else scope.name
+    lines = [f"{title}: a group of {len(scope.rows)} rows, {weighted} of them conv + linear",
              f"{'input':<{WIDTH}} " + ", ".join(f"{fmt_shape(n.shape)} (from {n.name})" for n in entry),
              f"{'output':<{WIDTH}} {fmt_shape(scope.output)}",
              _sum_line("params", [(p.name, p.params) for p in parts], scope.params),

@@ -94,7 +94,7 @@ def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str, depth:
             kind, config, memory = r.type, r.config, "in-place" if r.inplace else num(r.activations)
         else:
             layers = sum(1 for r in s.rows if r.type in WEIGHTED_TYPES)
-            kind, config, memory = "scope", f"{len(s.rows)} rows, {layers} weighted", num(s.stored_activations)
+            kind, config, memory = "scope", f"{layers} conv + linear", num(s.stored_activations)
         alias = alias_of.get(s.name)
         body.append([
             indent + s.name + (f" ({alias})" if alias else ""),

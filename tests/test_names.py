@@ -60,3 +60,10 @@ def test_index_names_need_an_indexed_scope(tmp_path):
         build(find(str(path)))
     path.write_text("name: n\ninput: 8x8x3\nlayers:\n  - sequential: {name: s, index: true, layers: [conv: {out: 4, kernel: 1}, relu, conv: {name: '#', out: 4, kernel: 1}]}\n")
     assert [n.name for n in build(find(str(path))).nodes] == ["input", "s.0", "s.1", "s.2"]
+
+
+def test_resnet_stages_answer_to_the_papers_names(capsys):
+    # He et al. Table 1 names the stages conv2_x .. conv5_x; torchvision calls them layer1 .. layer4
+    assert main(["explain", "resnet50", "conv3_x"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("layer2 (conv3_x): ") and "= 1,219,584" in out

@@ -8,6 +8,7 @@ layer on a 227×227×3 input, traced, gives ``⌊(227 + 2·0 − 1·(11 − 1) �
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
@@ -267,12 +268,34 @@ def aliased(graph: Graph, name: str) -> str | None:
     return next((path for alias, path in aliases.items() if alias.lower() == name.lower()), None)
 
 
+#: the VGG paper's Table 1 notation for a layer: conv3-64 (3x3 conv, 64 filters), FC-4096
+_PAPER_NOTATION = re.compile(r"^(?:conv(?P<k>\d+)|fc)-(?P<n>\d+)$", re.IGNORECASE)
+
+
+def by_notation(graph: Graph, name: str) -> list[Node]:
+    """The layers a paper-notation name such as `CONV3-64` or `FC-4096` describes (several
+    layers may share one), in execution order; [] when the name is not in that notation."""
+    m = _PAPER_NOTATION.match(name.strip())
+    if not m:
+        return []
+    k, n = m.group("k"), int(m.group("n"))
+    kind = "conv" if k else "linear"
+    return [node for node in graph.nodes if node.type == kind and node.layer.out == n
+            and (not k or node.layer.kernel == (int(k), int(k)))]
+
+
 def explain_name(graph: Graph, name: str, dtype_bytes: int = 4) -> list[str]:
     """`explain NET NAME`: a layer's working, or a block's/stage's subtotals with its parts.
     NAME may be a paper's name the spec gives as an alias (conv1_1, fc6)."""
     from .analysis import find_scope, scopes, summarize
 
     name = aliased(graph, name) or name
+    matches = [] if any(n.name.lower() == name.lower() for n in graph.nodes) else by_notation(graph, name)
+    if matches:
+        alias_of = {path: a for a, path in (graph.meta.get("aliases") or {}).items()}
+        listed = ", ".join(n.name + (f" ({alias_of[n.name]})" if n.name in alias_of else "") for n in matches)
+        head = [] if len(matches) == 1 else [f"{name} describes {len(matches)} layers: {listed}; the first:"]
+        return head + explain(graph, matches[0], dtype_bytes)
     if not any(n.name.lower() == name.lower() for n in graph.nodes):
         report = summarize(graph)
         scope = find_scope(report, name)

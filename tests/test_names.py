@@ -67,3 +67,13 @@ def test_resnet_stages_answer_to_the_papers_names(capsys):
     assert main(["explain", "resnet50", "conv3_x"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("layer2 (conv3_x): ") and "= 1,219,584" in out
+
+
+def test_vgg_paper_notation_names_layers(capsys):
+    # VGG Table 1 writes layers as conv3-64 / FC-4096; configuration D has two of each of these
+    assert main(["explain", "vgg16", "CONV3-64"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("CONV3-64 describes 2 layers: features.0 (conv1_1), features.2 (conv1_2)")
+    assert "64·3·3·3 + 64 = 1,792" in out  # (3*3*3)*64 + 64, the lecture's conv1_1 params
+    assert main(["explain", "vgg16", "FC-1000"]) == 0
+    assert capsys.readouterr().out.startswith("classifier.6 (fc8): linear 1000")

@@ -12,7 +12,7 @@ import re
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
-from .graph import Graph, Node
+from .graph import Graph, Node, gate_inputs
 from .layers import Layer, fmt_shape
 
 ATOM, PRODUCT, SUM = 3, 2, 1
@@ -188,7 +188,10 @@ def explain(graph: Graph, node: Node, dtype_bytes: int = 4) -> list[str]:
     parents = [graph.nodes[i].rf for i in node.inputs]
     label = "recept. field"
     if len(parents) > 1:
-        lines.append(f"{label:<{WIDTH}} {rf.text()}, stride {rf.jump[0]} (the largest over its inputs)")
+        gates = gate_inputs(node.type, node.inputs, [graph.nodes[i].shape for i in node.inputs], node.shape)
+        how = ("the convolutional path's; +g: the gate adds whole-image context" if gates
+               else "the largest over its inputs")
+        lines.append(f"{label:<{WIDTH}} {rf.text()}, stride {rf.jump[0]} ({how})")
     elif len(graph.nodes[node.inputs[0]].shape) != 3:
         lines.append(f"{label:<{WIDTH}} {rf.text()} (unchanged: a flat input), stride {rf.jump[0]}")
     else:

@@ -272,6 +272,10 @@ def _lineage(report: Report) -> set[str]:
     return {report.name, *(str(meta[k]) for k in ("variant_of", "torchvision") if meta.get(k))}
 
 
+def _unshared(mine: dict[str, int], other: dict[str, int]) -> str:
+    return ", ".join(f"{k} x{v}" for k, v in sorted(mine.items()) if other.get(k) != v) or "none"
+
+
 def headline_entry(meta: Mapping[str, Any]) -> Mapping[str, Any]:
     """The accuracy entry a network is shown with: torchvision's own where the spec has it, else
     the first listed."""
@@ -293,9 +297,7 @@ def comparison_caveats(reports: list[Report]) -> list[str]:
                 continue
             sa, sb = strided_layers(a), strided_layers(b)
             if sa != sb:
-                def show(d: dict[str, int], other: dict[str, int]) -> str:
-                    return ", ".join(f"{k} x{v}" for k, v in sorted(d.items()) if other.get(k) != v) or "none"
-                lines.append(f"{a.name} and {b.name} subsample in different layers ({a.name}: {show(sa, sb)}; {b.name}: {show(sb, sa)}): "
+                lines.append(f"{a.name} and {b.name} subsample in different layers ({a.name}: {_unshared(sa, sb)}; {b.name}: {_unshared(sb, sa)}): "
                              "not only the architecture's addition differs (e.g. torchvision's v1.5 stride on the 3x3 vs the Caffe v1 stride on the 1x1)")
     protocols = {r.name: str(headline_entry(r.meta).get("protocol", "")) for r in reports if r.meta.get("accuracy")}
     # the same recipe and evaluation whatever the model (torchvision's VGG16_Weights.IMAGENET1K_V1

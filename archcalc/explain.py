@@ -213,7 +213,7 @@ def _sum_line(label: str, parts: list[tuple[str, int]], total: int, unit: str = 
     return f"{label:<{WIDTH}} " + " + ".join(f"{v:,} ({n})" for n, v in terms) + f" = {total:,}{unit}"
 
 
-def explain_scope(graph: Graph, report: Any, scope: Any, dtype_bytes: int = 4) -> list[str]:
+def explain_scope(graph: Graph, scope: Any, dtype_bytes: int = 4) -> list[str]:
     """A block or stage: its subtotals as sums of its parts (the scopes one level down), with
     each part's own numbers. Every value is a sum of the engine's rows."""
     from .analysis import WEIGHTED_TYPES, scopes
@@ -303,7 +303,7 @@ def explain_name(graph: Graph, name: str, dtype_bytes: int = 4) -> list[str]:
         report = summarize(graph)
         scope = find_scope(report, name)
         if scope is not None:
-            return explain_scope(graph, report, scope, dtype_bytes)
+            return explain_scope(graph, scope, dtype_bytes)
         groups = [s.name for s in scopes(report.rows) if not s.leaf]
         return explain(graph, find_node(graph, name, groups), dtype_bytes)
     return explain(graph, find_node(graph, name), dtype_bytes)

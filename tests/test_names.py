@@ -4,7 +4,7 @@ can be found in print(model)), and the papers' names are aliases that explain ac
 import pytest
 
 from archcalc.cli import main
-from archcalc.spec import build, find
+from archcalc.spec import build, find, zoo
 
 # one network per family whose spec follows a torchvision model
 NETS = ["alexnet", "vgg16_bn", "resnet50", "densenet121", "mobilenet_v2", "mobilenet_v3_small",
@@ -77,3 +77,13 @@ def test_vgg_paper_notation_names_layers(capsys):
     assert "64·3·3·3 + 64 = 1,792" in out  # (3*3*3)*64 + 64, the lecture's conv1_1 params
     assert main(["explain", "vgg16", "FC-1000"]) == 0
     assert capsys.readouterr().out.startswith("classifier.6 (fc8): linear 1000")
+
+
+@pytest.mark.parametrize("name", sorted(zoo()))
+def test_every_alias_names_a_row_or_scope(name):
+    graph = build(find(name))
+    names = {n.name for n in graph.nodes}
+    prefixes = {".".join(n.split(".")[:d]) for n in names for d in range(1, n.count(".") + 1)}
+    for alias, path in (graph.meta.get("aliases") or {}).items():
+        assert path in names or path in prefixes, f"{name}: alias {alias} -> {path}"
+        assert alias not in names, f"{name}: alias {alias} shadows a row"

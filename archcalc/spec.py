@@ -260,12 +260,14 @@ def find(name_or_path: str) -> NetworkDef:
     if path.suffix in (".yaml", ".yml") or path.is_file():
         if not path.is_file():
             raise SpecError("no such spec file", file=str(path))
-        nets = load_file(path)
         if member:
-            if member not in nets and member in nets[next(iter(nets))].blocks:
+            data = read_yaml(path)
+            if member not in (data.get("networks") or {}) and member in _load_blocks(data, path, (path.resolve(),)):
                 from .blocks import block_network
 
-                return block_network(target, member)
+                return block_network(target, member)  # file.yaml:BLOCK, one block alone
+        nets = load_file(path)
+        if member:
             if member not in nets:
                 raise SpecError(f"no network {member!r} in this file{_suggest(member, nets)}", file=str(path))
             return nets[member]

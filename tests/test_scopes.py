@@ -104,6 +104,12 @@ def test_one_bottleneck_at_56x56x256():
     assert report.rows[-1].output == (256, 56, 56)
 
 
+def test_block_of_a_shared_file(capsys):
+    # a file of blocks only (no networks) can still be analysed block by block
+    assert main(["table", "specs/_resnet_blocks.yaml:bottleneck", "--param", "planes=64", "--input", "56x56x256"]) == 0
+    assert "70,400" in capsys.readouterr().out
+
+
 def test_one_block_matches_torchvision_bottleneck():
     pytest.importorskip("torch")
     from torchvision.models.resnet import Bottleneck

@@ -2,6 +2,8 @@
 blocks`, one block analysed at an input. Numbers checked against hand derivations and against
 torchvision's own submodules (parameter counts of `model.layer2`, `features.denseblock3`)."""
 
+from pathlib import Path
+
 import pytest
 
 from archcalc.analysis import analyze, find_scope, scopes
@@ -106,7 +108,8 @@ def test_one_bottleneck_at_56x56x256():
 
 def test_block_of_a_shared_file(capsys):
     # a file of blocks only (no networks) can still be analysed block by block
-    assert main(["table", "specs/_resnet_blocks.yaml:bottleneck", "--param", "planes=64", "--input", "56x56x256"]) == 0
+    shared = Path(__file__).resolve().parent.parent / "specs" / "_resnet_blocks.yaml"
+    assert main(["table", f"{shared}:bottleneck", "--param", "planes=64", "--input", "56x56x256"]) == 0
     assert "70,400" in capsys.readouterr().out
 
 

@@ -225,9 +225,33 @@ def render_comparison(reports: list[Report], fmt: str = "text", baseline: str | 
     return "\n".join([table, "", f"{note}; depth: conv + linear layers on the longest path", *warnings])
 
 
+SCOPE_COLUMNS = ("name", "alias", "depth", "rows", "output", "params", "macs", "ops", "stored_activations", "receptive_field")
+
+
+def _scope_records(report: Report, depth: int, fmt: str) -> str:
+    """The scopes down to ``depth`` as exact records (CSV rows or a JSON list), in tree order."""
+    alias_of = {path: alias for alias, path in (report.meta.get("aliases") or {}).items()}
+    records = [{"name": s.name, "alias": alias_of.get(s.name, ""), "depth": s.depth, "rows": len(s.rows),
+                "output": list(s.output), "params": s.params, "macs": s.macs, "ops": s.ops,
+                "stored_activations": s.stored_activations, "receptive_field": s.receptive_field}
+               for s in scopes(report.rows, depth)]
+    if fmt == "json":
+        import json
+
+        return json.dumps({"name": report.name, "depth": depth, "scopes": records}, indent=2, default=text)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SCOPE_COLUMNS)
+    for rec in records:
+        writer.writerow([fmt_shape(tuple(rec["output"])) if c == "output" else rec[c] for c in SCOPE_COLUMNS])
+    return out.getvalue().rstrip("\n")
+
+
 def render(report: Report, fmt: str = "text", all_rows: bool = False, depth: int | None = None) -> str:
     """``depth``: one row per scope down to that many path levels (a block's rows folded into
     its subtotal), as torchinfo's ``depth``; None: every row."""
+    if depth is not None and fmt in ("json", "csv"):
+        return _scope_records(report, depth, fmt)
     if fmt == "json":
         return report.to_json()
     if fmt == "csv":

@@ -60,8 +60,18 @@ def test_table_depth_groups_rows(capsys):
     assert "└─layer2.0" in capsys.readouterr().out
 
 
-def test_table_depth_rejects_csv(capsys):
-    assert main(["table", "resnet50", "--depth", "1", "--format", "csv"]) == 2
+def test_table_depth_as_records(capsys):
+    import csv
+    import io
+    import json
+
+    assert main(["table", "resnet50", "--depth", "1", "--format", "csv"]) == 0
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert int(rows["layer2"]["params"]) == 1_219_584 and rows["layer2"]["alias"] == "conv3_x"
+    assert main(["table", "resnet50", "--depth", "2", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert sum(s["params"] for s in data["scopes"] if s["depth"] == 1) == 25_557_032  # torchvision's count
+    assert main(["table", "resnet50", "--depth", "0"]) == 2
     assert "--depth" in capsys.readouterr().err
 
 

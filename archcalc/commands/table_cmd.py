@@ -15,7 +15,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     _shared.add_common(p)
     _shared.add_format(p)
     p.add_argument("--depth", type=int, metavar="N",
-                   help="one row per block/stage down to N levels of the layer path, with subtotals (layer2 = depth 1, layer2.0 = depth 2)")
+                   help="one row per block/stage down to N levels of the layer path, with subtotals (layer2 = depth 1, layer2.0 = depth 2); csv/json: the scopes as exact records")
     p.add_argument("--all-rows", action="store_true", help="also show rows that change no number (in-place ReLU, dropout, ...)")
 
 
@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import SpecError
     from ..report import render
 
-    if args.depth is not None and (args.depth < 1 or args.format not in ("text", "markdown")):
-        raise SpecError(f"--depth takes a positive integer and a text or markdown table, got --depth {args.depth} --format {args.format}")
+    if args.depth is not None and args.depth < 1:
+        raise SpecError(f"--depth takes a positive integer (1: stages such as layer2), got {args.depth}")
     print(render(_shared.report(args.network, args), args.format, all_rows=args.all_rows, depth=args.depth))
     return 0

@@ -137,6 +137,14 @@ def test_se_gate_is_global_context_not_field():
     assert g.depth({"conv", "linear"}) == 2  # the gate's 1x1 conv is not on the path
 
 
+def test_se_resnet50_field_is_the_convolutional_paths():
+    # stem 7x7/2: 7 (jump 2); maxpool 3x3/2: 7 + 2*2 = 11 (jump 4); layer1.0's 1x1, 3x3, 1x1:
+    # 11 + 2*4 = 19. The SE gate multiplies in global context: 19+g, not the whole image.
+    r = archcalc.analyze("se_resnet50")
+    assert r.row("layer1.0.se_module.mul1").receptive_field == "19+g"
+    assert r.row("layer1.0.conv3").receptive_field == "19"
+
+
 @pytest.mark.parametrize(
     "name, depth",
     # the depth each network is named or described by in its paper / the lectures

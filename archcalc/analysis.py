@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping
 
@@ -26,6 +27,8 @@ COUNT_NOTES = {
 }
 
 WEIGHTED_TYPES = {"conv", "linear"}
+#: layers whose parameters are normalisation scale/shift (BN's gamma, beta), not weights
+NORM_TYPES = {"batchnorm"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,10 @@ class Row:
     inplace: bool  # output reuses its input's memory: adds no activation memory
     receptive_field: Any  # a count when H and W agree, else (h, w)
     rf_jump: Any  # the same for the effective stride
+    global_context: bool = False  # a gate (SE) mixed whole-image context in: the field shown is the conv path's
     executed: bool = True  # False: an auxiliary head that exists but does not run at inference
+    alias: str = ""  # the paper's / lecture's name of the layer (conv1_1, fc6), where the spec gives one
+    stride: int = 1  # how much coarser the output grid is than the input's (a single-input layer)
 
     @property
     def stored_activations(self) -> int:
@@ -61,7 +67,7 @@ class Totals:
     params: int  # every parameter of the model, training-only heads included
     inference_params: int  # the parameters of the rows that run at inference (aux heads excluded)
     biases: int
-    weights: int  # params without biases
+    weights: int  # conv and linear weights: params without biases and normalisation parameters
     buffers: int
     macs: int
     ops: int
@@ -72,6 +78,7 @@ class Totals:
     buffer_bytes: int
     peak_activation_bytes: int
     weighted_layers: int  # conv + linear layers on the longest path: the papers' "depth"
+    norm_params: int = 0  # normalisation scale/shift (batch norm gamma, beta)
 
 
 @dataclass(frozen=True)
@@ -91,8 +98,10 @@ class Report:
         return COUNTS[self.count][0]
 
     def row(self, name: str) -> Row:
+        """A row by its path, or by the paper's name the spec gives it (`fc6`)."""
+        path = (self.meta.get("aliases") or {}).get(name, name)
         for r in self.rows:
-            if r.name == name:
+            if r.name == path:
                 return r
         raise KeyError(name)
 
@@ -125,6 +134,81 @@ def _square(hw: tuple[Any, Any]) -> Any:
     return hw[0] if hw[0] == hw[1] else tuple(hw)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """A named group of rows (a block, a stage: every row whose path starts with ``name.``) and
+    its subtotals. Subtotals are sums of the rows, as the totals are."""
+
+    name: str
+    rows: tuple[Row, ...]
+
+    @property
+    def depth(self) -> int:
+        return self.name.count(".") + 1
+
+    @property
+    def leaf(self) -> bool:
+        """The scope is one row of that very name (a layer, not a group)."""
+        return len(self.rows) == 1 and self.rows[0].name == self.name
+
+    @property
+    def params(self) -> int:
+        return sum(r.params for r in self.rows)
+
+    @property
+    def macs(self) -> int:
+        return sum(r.macs for r in self.rows if r.executed)
+
+    @property
+    def ops(self) -> int:
+        return sum(r.ops for r in self.rows if r.executed)
+
+    @property
+    def stored_activations(self) -> int:
+        return sum(r.stored_activations for r in self.rows)
+
+    @property
+    def output(self) -> tuple[int, ...]:
+        """The scope's output: its last row's (the builder adds a scope's rows in order)."""
+        return self.rows[-1].output
+
+    @property
+    def receptive_field(self) -> Any:
+        return self.rows[-1].receptive_field
+
+    @property
+    def global_context(self) -> bool:
+        return self.rows[-1].global_context
+
+
+def scope_names(name: str) -> list[str]:
+    """Every scope a row belongs to, outermost first: `layer2.0.conv1` -> layer2, layer2.0, layer2.0.conv1."""
+    parts = name.split(".")
+    return [".".join(parts[:d]) for d in range(1, len(parts) + 1)]
+
+
+def scopes(rows: tuple[Row, ...] | list[Row], depth: int | None = None) -> list[Scope]:
+    """The scopes of rows down to ``depth`` levels (all levels when None), in the order they
+    first appear: a tree walked depth-first, like torchinfo's ``depth``."""
+    members: dict[str, list[Row]] = {}
+    for r in rows:
+        for name in scope_names(r.name)[:depth]:
+            members.setdefault(name, []).append(r)
+    return [Scope(name, tuple(rs)) for name, rs in members.items()]
+
+
+def find_scope(report: Report, name: str) -> Scope | None:
+    """The group of rows named ``name`` (case-insensitive; a unique last part will do, as
+    `denseblock3` for `features.denseblock3`), or None when no group of several rows has it."""
+    groups = [s for s in scopes(report.rows) if not s.leaf]
+    for match in (lambda s: s.name.lower() == name.lower(),
+                  lambda s: s.name.lower().endswith("." + name.lower())):
+        found = [s for s in groups if match(s)]
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
 def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs") -> Report:
     if dtype not in DTYPE_BYTES:
         raise SpecError(f"unknown dtype {dtype!r} (choose from {', '.join(DTYPE_BYTES)})")
@@ -133,6 +217,7 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError(f"batch must be a positive integer, got {batch!r}")
     ops_of = COUNTS[count][1]
+    alias_of = {path: alias for alias, path in (graph.meta.get("aliases") or {}).items()}
     rows = tuple(
         Row(
             name=n.name,
@@ -149,20 +234,24 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
             inplace=n.inplace,
             receptive_field=_square(n.rf.size),
             rf_jump=_square(n.rf.jump),
+            global_context=n.rf.global_context,
             executed=n.executed,
+            alias=alias_of.get(n.name, ""),
+            stride=n.rf.jump[0] // graph.nodes[n.inputs[0]].rf.jump[0] if len(n.inputs) == 1 else 1,
         )
         for n in graph.nodes
     )
     nbytes = DTYPE_BYTES[dtype]
     params = sum(r.params for r in rows)
     biases = sum(r.biases for r in rows)
+    norm_params = sum(r.params for r in rows if r.type in NORM_TYPES)
     buffers = sum(r.buffers for r in rows)
     activations = sum(r.stored_activations for r in rows)
     totals = Totals(
         params=params,
         inference_params=sum(r.params for r in rows if r.executed),
         biases=biases,
-        weights=params - biases,
+        weights=params - biases - norm_params,
         buffers=buffers,
         macs=sum(r.macs for r in rows if r.executed),
         ops=sum(r.ops for r in rows if r.executed),
@@ -173,8 +262,62 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
         buffer_bytes=buffers * nbytes,
         peak_activation_bytes=graph.peak_live_values() * batch * nbytes,
         weighted_layers=graph.depth(WEIGHTED_TYPES),
+        norm_params=norm_params,
     )
     return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
+
+
+def strided_layers(report: Report) -> dict[str, int]:
+    """Where a network subsamples: `conv 3x3/2 p1` -> how many such layers (executed rows)."""
+    found: dict[str, int] = {}
+    for r in report.rows:
+        # global pools (SE squeezes, heads) shrink the map to 1x1 in every network: not a choice
+        if r.stride > 1 and r.executed and r.type in ("conv", "maxpool", "avgpool") and r.output[1:] != (1, 1):
+            key = f"{r.type} {r.config.split(',')[0]}".strip()
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
+def _lineage(report: Report) -> set[str]:
+    meta = report.meta
+    return {report.name, *(str(meta[k]) for k in ("variant_of", "torchvision") if meta.get(k))}
+
+
+def _unshared(mine: dict[str, int], other: dict[str, int]) -> str:
+    return ", ".join(f"{k} x{v}" for k, v in sorted(mine.items()) if other.get(k) != v) or "none"
+
+
+def headline_entry(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The accuracy entry a network is shown with: torchvision's own where the spec has it, else
+    the first listed."""
+    entries = list(meta.get("accuracy") or [])
+    return next((e for e in entries if "torchvision" in str(e.get("source", ""))), entries[0] if entries else {})
+
+
+def comparison_caveats(reports: list[Report]) -> list[str]:
+    """Ways compared networks differ besides their architecture, one line each: input sizes,
+    where related networks subsample, and accuracy figures measured under different protocols."""
+    lines = []
+    inputs = {r.input for r in reports}
+    if len(inputs) > 1:
+        lines.append("inputs differ (" + ", ".join(f"{r.name} {'x'.join(map(str, (*r.input[1:], r.input[0])))}" for r in reports)
+                     + "): every cost depends on the input size")
+    for i, a in enumerate(reports):
+        for b in reports[i + 1:]:
+            if not (_lineage(a) & _lineage(b)):
+                continue
+            sa, sb = strided_layers(a), strided_layers(b)
+            if sa != sb:
+                lines.append(f"{a.name} and {b.name} subsample in different layers ({a.name}: {_unshared(sa, sb)}; {b.name}: {_unshared(sb, sa)}): "
+                             "not only the architecture's addition differs (e.g. torchvision's v1.5 stride on the 3x3 vs the Caffe v1 stride on the 1x1)")
+    protocols = {r.name: str(headline_entry(r.meta).get("protocol", "")) for r in reports if r.meta.get("accuracy")}
+    # the same recipe and evaluation whatever the model (torchvision's VGG16_Weights.IMAGENET1K_V1
+    # and VGG16_BN_Weights.IMAGENET1K_V1) is one protocol; V1 against V2 weights is not
+    same = {re.sub(r"\s*\([^)]*\)", "", re.sub(r"\b\w+_Weights\.", "", p)) for p in protocols.values()}
+    if len(same) > 1:
+        lines.append("accuracy figures come from different training recipes or evaluations: "
+                     + "; ".join(f"{name}: {p}" for name, p in protocols.items()))
+    return lines
 
 
 def analyze(

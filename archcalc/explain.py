@@ -8,10 +8,11 @@ layer on a 227×227×3 input, traced, gives ``⌊(227 + 2·0 − 1·(11 − 1) �
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
-from .graph import Graph, Node
+from .graph import Graph, Node, gate_inputs
 from .layers import Layer, fmt_shape
 
 ATOM, PRODUCT, SUM = 3, 2, 1
@@ -156,7 +157,9 @@ def explain(graph: Graph, node: Node, dtype_bytes: int = 4) -> list[str]:
     inputs = [tuple(Traced(s) for s in graph.nodes[i].shape) for i in node.inputs]
     layer = traced_layer(node.layer)
     out = layer.output(inputs)
-    lines = [f"{node.name}: {node.type} {node.layer.describe()}".rstrip(),
+    alias = next((a for a, path in (graph.meta.get("aliases") or {}).items() if path == node.name), None)
+    title = f"{node.name} ({alias})" if alias else node.name
+    lines = [f"{title}: {node.type} {node.layer.describe()}".rstrip(),
              f"{'input':<{WIDTH}} " + ", ".join(fmt_shape(graph.nodes[i].shape) for i in node.inputs)]
     if len(out) == 3 and len(inputs[0]) == 3 and node.layer.arity == 1:
         h, w = Traced.lift(out[1]), Traced.lift(out[2])
@@ -185,7 +188,10 @@ def explain(graph: Graph, node: Node, dtype_bytes: int = 4) -> list[str]:
     parents = [graph.nodes[i].rf for i in node.inputs]
     label = "recept. field"
     if len(parents) > 1:
-        lines.append(f"{label:<{WIDTH}} {rf.text()}, stride {rf.jump[0]} (the largest over its inputs)")
+        gates = gate_inputs(node.type, node.inputs, [graph.nodes[i].shape for i in node.inputs], node.shape)
+        how = ("the convolutional path's; +g: the gate adds whole-image context" if gates
+               else "the largest over its inputs")
+        lines.append(f"{label:<{WIDTH}} {rf.text()}, stride {rf.jump[0]} ({how})")
     elif len(graph.nodes[node.inputs[0]].shape) != 3:
         lines.append(f"{label:<{WIDTH}} {rf.text()} (unchanged: a flat input), stride {rf.jump[0]}")
     else:
@@ -198,19 +204,107 @@ def explain(graph: Graph, node: Node, dtype_bytes: int = 4) -> list[str]:
     return lines
 
 
-def find_node(graph: Graph, name: str) -> Node:
-    """A layer by path, or by its last component when that is unique (`conv1`, `CONV1`)."""
+def _sum_line(label: str, parts: list[tuple[str, int]], total: int, unit: str = "") -> str:
+    """`label  a (part) + b (part) + ... = total`; long sums name the parts listed below instead."""
+    terms = [(n, v) for n, v in parts if v]
+    if len(terms) <= 1 or len(terms) > 6:
+        how = "" if len(terms) <= 1 else f"sum of the {len(terms)} parts below = "
+        return f"{label:<{WIDTH}} {how}{total:,}{unit}"
+    return f"{label:<{WIDTH}} " + " + ".join(f"{v:,} ({n})" for n, v in terms) + f" = {total:,}{unit}"
+
+
+def explain_scope(graph: Graph, scope: Any, dtype_bytes: int = 4) -> list[str]:
+    """A block or stage: its subtotals as sums of its parts (the scopes one level down), with
+    each part's own numbers. Every value is a sum of the engine's rows."""
+    from .analysis import WEIGHTED_TYPES, scopes
+    from .report import rf_text
+
+    index = {n.name: n for n in graph.nodes}
+    inside = {r.name for r in scope.rows}
+    first = index[scope.rows[0].name]
+    entry = [graph.nodes[i] for i in first.inputs if graph.nodes[i].name not in inside]
+    parts = [p for p in scopes(scope.rows, scope.depth + 1) if p.depth == scope.depth + 1]
+    weighted = sum(1 for r in scope.rows if r.type in WEIGHTED_TYPES)
+    alias = next((a for a, path in (graph.meta.get("aliases") or {}).items() if path == scope.name), None)
+    title = f"{scope.name} ({alias})" if alias else scope.name
+    lines = [f"{title}: a group of {len(scope.rows)} rows, {weighted} of them conv + linear",
+             f"{'input':<{WIDTH}} " + ", ".join(f"{fmt_shape(n.shape)} (from {n.name})" for n in entry),
+             f"{'output':<{WIDTH}} {fmt_shape(scope.output)}",
+             _sum_line("params", [(p.name, p.params) for p in parts], scope.params),
+             _sum_line("MACs", [(p.name, p.macs) for p in parts], scope.macs),
+             _sum_line("memory", [(p.name, p.stored_activations) for p in parts], scope.stored_activations,
+                       f" values × {dtype_bytes} B = {scope.stored_activations * dtype_bytes:,} B"),
+             f"{'recept. field':<{WIDTH}} {rf_text(scope)} at its output",
+             "parts:"]
+    width = max(len(p.name) for p in parts)
+    for p in parts:
+        what = p.rows[0].type + " " + p.rows[0].config if p.leaf else f"{len(p.rows)} rows"
+        lines.append(f"  {p.name:<{width}}  {what.strip():<22} {fmt_shape(p.output):>11}  params {p.params:>12,}  MACs {p.macs:>15,}")
+    return lines
+
+
+def find_node(graph: Graph, name: str, extra: Any = ()) -> Node:
+    """A layer by path, or by its last component when that is unique (`conv1`, `CONV1`).
+    ``extra``: more names (scopes) to suggest when nothing matches."""
     from .errors import SpecError
 
     exact = [n for n in graph.nodes if n.name == name or n.name.lower() == name.lower()]
     if exact:
         return exact[0]
+    path = aliased(graph, name)
+    if path is not None and any(n.name == path for n in graph.nodes):
+        return next(n for n in graph.nodes if n.name == path)
     tail = [n for n in graph.nodes if n.name.split(".")[-1].lower() == name.lower()]
     if len(tail) == 1:
         return tail[0]
     import difflib
 
-    names = [n.name for n in graph.nodes]
-    close = difflib.get_close_matches(name, names, n=3)
+    names = [*(n.name for n in graph.nodes), *extra, *(graph.meta.get("aliases") or {})]
+    lowered = {n.lower(): n for n in names}
+    close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=3)]
     hint = f" (did you mean {', '.join(close)}?)" if close else f" ({len(tail)} layers end in {name!r})" if tail else ""
     raise SpecError(f"no layer {name!r} in {graph.name}{hint}")
+
+
+def aliased(graph: Graph, name: str) -> str | None:
+    """The layer or scope path a paper's name stands for (`fc6` -> `classifier.0`), any case."""
+    aliases = graph.meta.get("aliases") or {}
+    return next((path for alias, path in aliases.items() if alias.lower() == name.lower()), None)
+
+
+#: the VGG paper's Table 1 notation for a layer: conv3-64 (3x3 conv, 64 filters), FC-4096
+_PAPER_NOTATION = re.compile(r"^(?:conv(?P<k>\d+)|fc)-(?P<n>\d+)$", re.IGNORECASE)
+
+
+def by_notation(graph: Graph, name: str) -> list[Node]:
+    """The layers a paper-notation name such as `CONV3-64` or `FC-4096` describes (several
+    layers may share one), in execution order; [] when the name is not in that notation."""
+    m = _PAPER_NOTATION.match(name.strip())
+    if not m:
+        return []
+    k, n = m.group("k"), int(m.group("n"))
+    kind = "conv" if k else "linear"
+    return [node for node in graph.nodes if node.type == kind and node.layer.out == n
+            and (not k or node.layer.kernel == (int(k), int(k)))]
+
+
+def explain_name(graph: Graph, name: str, dtype_bytes: int = 4) -> list[str]:
+    """`explain NET NAME`: a layer's working, or a block's/stage's subtotals with its parts.
+    NAME may be a paper's name the spec gives as an alias (conv1_1, fc6)."""
+    from .analysis import find_scope, scopes, summarize
+
+    name = aliased(graph, name) or name
+    matches = [] if any(n.name.lower() == name.lower() for n in graph.nodes) else by_notation(graph, name)
+    if matches:
+        alias_of = {path: a for a, path in (graph.meta.get("aliases") or {}).items()}
+        listed = ", ".join(n.name + (f" ({alias_of[n.name]})" if n.name in alias_of else "") for n in matches)
+        head = [] if len(matches) == 1 else [f"{name} describes {len(matches)} layers: {listed}; the first:"]
+        return head + explain(graph, matches[0], dtype_bytes)
+    if not any(n.name.lower() == name.lower() for n in graph.nodes):
+        report = summarize(graph)
+        scope = find_scope(report, name)
+        if scope is not None:
+            return explain_scope(graph, scope, dtype_bytes)
+        groups = [s.name for s in scopes(report.rows) if not s.leaf]
+        return explain(graph, find_node(graph, name, groups), dtype_bytes)
+    return explain(graph, find_node(graph, name), dtype_bytes)

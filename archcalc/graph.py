@@ -13,16 +13,30 @@ from .symbolic import largest
 MAX_NODES = 200_000
 
 
+#: merges whose broadcast inputs are gates (squeeze-and-excitation's channel weights scale the
+#: main path): a gate adds neither depth nor receptive field, only global context
+GATING_MERGES = {"mul"}
+
+
+def gate_inputs(type_name: str, inputs: tuple[int, ...], shapes: list[Shape], out: Shape) -> set[int]:
+    """The inputs of a merge that gate it: broadcast (smaller than the output) inputs of a mul."""
+    if type_name not in GATING_MERGES:
+        return set()
+    return {i for i, s in zip(inputs, shapes) if s != out}
+
+
 @dataclass(frozen=True)
 class ReceptiveField:
-    """Receptive field of one output position, along H and W, and the effective stride (jump)."""
+    """Receptive field of one output position along the convolutional path, along H and W, the
+    effective stride (jump), and whether a gate upstream also fed it global context."""
 
     size: tuple[int, int] = (1, 1)
     jump: tuple[int, int] = (1, 1)
+    global_context: bool = False
 
     def text(self) -> str:
         h, w = self.size
-        return str(h) if h == w else f"{h}x{w}"
+        return (str(h) if h == w else f"{h}x{w}") + ("+g" if self.global_context else "")
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,9 @@ class Graph:
         (GoogLeNet 22, ResNet-152 152, DenseNet-121 121). Heads that do not run are skipped."""
         longest: list[int] = []
         for node in self.nodes:
-            below = max((longest[i] for i in node.inputs), default=0)
+            # a gating branch (SE) is not on the papers' path: SE-ResNet-50 is 50 deep
+            gates = gate_inputs(node.type, node.inputs, [self.nodes[i].shape for i in node.inputs], node.shape)
+            below = max((longest[i] for i in node.inputs if i not in gates), default=0)
             longest.append(below + (1 if node.type in weighted and node.executed else 0))
         return longest[-1]
 
@@ -117,7 +133,7 @@ class Graph:
 def _grow(rf: ReceptiveField, w: Window) -> ReceptiveField:
     size = tuple(r + (k - 1) * j for r, k, j in zip(rf.size, w.kernel, rf.jump))
     jump = tuple(j * s for j, s in zip(rf.jump, w.stride))
-    return ReceptiveField(size, jump)  # type: ignore[arg-type]
+    return ReceptiveField(size, jump, rf.global_context)  # type: ignore[arg-type]
 
 
 class GraphBuilder:
@@ -159,13 +175,17 @@ class GraphBuilder:
         if len(rfs) == 1:
             rf = _grow(rfs[0], window)
         else:
-            # A merge sees the widest field of its inputs. Its stride is that of the inputs at
-            # its own resolution: a broadcast SE gate (C x 1 x 1) widens the field to the whole
-            # map but does not make the output coarser.
+            # A merge sees the widest field of its inputs along the convolutional path, at the
+            # stride of the inputs at its own resolution. A broadcast gate (an SE block's
+            # C x 1 x 1 weights) adds global context, marked apart: it neither widens the field
+            # nor makes the output coarser (docs/conventions.md).
+            gates = gate_inputs(type_name, inputs, shapes, shape)
+            main = [r for i, r in zip(inputs, rfs) if i not in gates] or rfs
             full = [r for i, r in zip(inputs, rfs) if self.nodes[i].shape[1:] == shape[1:]] or rfs
             rf = ReceptiveField(
-                (largest(r.size[0] for r in rfs), largest(r.size[1] for r in rfs)),
+                (largest(r.size[0] for r in main), largest(r.size[1] for r in main)),
                 (largest(r.jump[0] for r in full), largest(r.jump[1] for r in full)),
+                bool(gates) or any(r.global_context for r in rfs),
             )
         index = len(self.nodes)
         storage = self.nodes[inputs[0]].storage if reuses else index

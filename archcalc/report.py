@@ -9,7 +9,8 @@ from typing import Any, Iterable
 
 from tabulate import tabulate
 
-from .analysis import COUNT_NOTES, Report, Row
+from .analysis import COUNT_NOTES, WEIGHTED_TYPES, Report, Row, Scope, comparison_caveats, headline_entry, scopes
+from .errors import SpecError
 from .layers import fmt_shape
 from .symbolic import is_symbolic, text
 
@@ -36,20 +37,35 @@ def pair(v: Any) -> str:
     return "x".join(text(x) if is_symbolic(x) else str(x) for x in (v if isinstance(v, tuple) else (v,)))
 
 
-def si(n: Any) -> str:
-    """Counts with 4 significant digits: 138357544 -> '138.4M', 15470264320 -> '15.47G'.
+def rf_text(row: Any) -> str:
+    """The receptive field column: the conv path's field, `+g` where a gate added global context."""
+    return pair(row.receptive_field) + ("+g" if row.global_context else "")
+
+
+def si(n: Any, digits: int = 4) -> str:
+    """Counts with ``digits`` significant digits: 138357544 -> '138.4M', 15470264320 -> '15.47G'.
 
     Below 10,000 the exact number is shorter than the rounded one, so it is shown as is."""
     if is_symbolic(n):
         return text(n)
-    if n < 10_000:
+    if abs(n) < 10_000:
         return f"{n:,}"
     for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if n >= scale * 0.9995:
+        if abs(n) >= scale * 0.9995:
             value = n / scale
-            digits = 3 - len(str(int(value))) + 1
-            return f"{value:.{max(digits, 0)}f}{unit}"
+            places = digits - len(str(int(abs(value))))
+            return f"{value:.{max(places, 0)}f}{unit}"
     return str(n)  # pragma: no cover
+
+
+def distinct_si(values: list[Any]) -> list[str]:
+    """`si` with as many significant digits as it takes to tell different values apart
+    (vgg16 138.358M vs vgg16_bn 138.366M), exact integers if rounding never does."""
+    for digits in range(4, 13):
+        shown = [si(v, digits) for v in values]
+        if all(shown[i] != shown[j] for i in range(len(values)) for j in range(i) if values[i] != values[j]):
+            return shown
+    return [exact(v) for v in values]
 
 
 def iec(nbytes: Any) -> str:
@@ -70,20 +86,35 @@ def _visible(report: Report, all_rows: bool) -> Iterable[Row]:
     return report.rows if all_rows else [r for r in report.rows if not r.trivial]
 
 
-def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str) -> str:
+def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str, depth: int | None = None) -> str:
     num = exact if exact_numbers else si
     headers = ["layer", "type", "config", "output", "memory", "params", report.count_label, "RF"]
     body = []
-    for r in _visible(report, all_rows):
+    rows = list(_visible(report, all_rows))
+    alias_of = {path: alias for alias, path in (report.meta.get("aliases") or {}).items()}
+    if depth is None:
+        entries = [Scope(r.name, (r,)) for r in rows]
+    else:
+        entries = scopes(rows, depth)
+    for s in entries:
+        # torchinfo's tree marks (leading spaces would be stripped by tabulate)
+        indent = "│ " * (s.depth - 2) + "└─" if depth is not None and s.depth > 1 else ""
+        if s.leaf:
+            r = s.rows[0]
+            kind, config, memory = r.type, r.config, "in-place" if r.inplace else num(r.activations)
+        else:
+            layers = sum(1 for r in s.rows if r.type in WEIGHTED_TYPES)
+            kind, config, memory = "scope", f"{layers} conv + linear", num(s.stored_activations)
+        alias = alias_of.get(s.name)
         body.append([
-            r.name,
-            r.type,
-            r.config,
-            fmt_shape(r.output),
-            "in-place" if r.inplace else num(r.activations),
-            num(r.params) if r.params else "",
-            num(r.ops) if r.ops else "",
-            pair(r.receptive_field),
+            indent + s.name + (f" ({alias})" if alias else ""),
+            kind,
+            config,
+            fmt_shape(s.output),
+            memory,
+            num(s.params) if s.params else "",
+            num(s.ops) if s.ops else "",
+            rf_text(s),
         ])
     t = report.totals
     body.append(["total", "", "", "", num(t.activations), num(t.params), num(t.ops), ""])
@@ -95,7 +126,8 @@ def totals_lines(report: Report) -> list[str]:
     t, b = report.totals, report.dtype
     per = "per image" if report.batch == 1 else f"for a batch of {report.batch}"
     lines = [
-        f"params        {both(t.params)} = {exact(t.weights)} weights + {exact(t.biases)} biases"
+        f"params        {both(t.params)} = {exact(t.weights)} conv/linear weights + {exact(t.biases)} biases"
+        + (f" + {exact(t.norm_params)} normalisation (BN γ, β)" if t.norm_params else "")
         + (f"; {exact(t.buffers)} buffer values" if t.buffers else ""),
         *([f"  at inference {both(t.inference_params)} (training-only heads exist but do not run)"]
           if t.inference_params != t.params else []),
@@ -120,10 +152,9 @@ def totals_lines(report: Report) -> list[str]:
 def headline_accuracy(meta: dict) -> tuple[str, str, str]:
     """(top-1, top-5, source) to show for a network: torchvision's own figures where the spec
     has them, else the first listed; errors are shown as accuracies (100 - error)."""
-    entries = list(meta.get("accuracy") or [])
-    if not entries:
+    entry = headline_entry(meta)
+    if not entry:
         return "", "", ""
-    entry = next((e for e in entries if "torchvision" in str(e.get("source", ""))), entries[0])
 
     def pct(key: str) -> str:
         if entry.get(key) is not None:
@@ -135,25 +166,62 @@ def headline_accuracy(meta: dict) -> tuple[str, str, str]:
     return pct("top1"), pct("top5"), str(entry.get("source", ""))
 
 
-def render_comparison(reports: list[Report], fmt: str = "text") -> str:
-    """One row per network: the numbers people compare architectures by."""
+def _ratio(n: Any, base: Any, places: int) -> str:
+    return f"{n / base:.{places}f}x" if base and not (is_symbolic(n) or is_symbolic(base)) else ""
+
+
+def render_comparison(reports: list[Report], fmt: str = "text", baseline: str | None = None, exact_numbers: bool = False) -> str:
+    """One row per network: the numbers people compare architectures by. With ``baseline`` (a
+    compared network's name), the difference from it and the ratio to it, for params and ops.
+    Text rounds to as many significant digits as it takes to tell the networks apart."""
+    base = next((r for r in reports if r.name == baseline), None) if baseline else None
+    if baseline and base is None:
+        raise SpecError(f"--baseline {baseline!r} is not one of the compared networks ({', '.join(r.name for r in reports)})")
+    caveats = comparison_caveats(reports)
     if fmt == "json":
         import json
 
         from .symbolic import json_default
 
-        return json.dumps([{"name": r.name, "totals": r.totals.__dict__, "accuracy": r.meta.get("accuracy") or []}
-                           for r in reports], indent=2, default=json_default)
-    exact = fmt in ("markdown", "csv")
-    num = (lambda n: f"{n:,}") if fmt == "markdown" else (str if fmt == "csv" else si)
+        out = []
+        for r in reports:
+            d = {"name": r.name, "totals": r.totals.__dict__, "accuracy": r.meta.get("accuracy") or []}
+            if base is not None:
+                d["vs_baseline"] = {k: {"difference": getattr(r.totals, k) - getattr(base.totals, k)} for k in ("inference_params", "ops")}
+            out.append(d)
+        return json.dumps({"networks": out, "baseline": baseline, "warnings": caveats} if (base or caveats) else out, indent=2, default=json_default)
+    exact = exact_numbers or fmt in ("markdown", "csv")
+    ops_label = reports[0].count_label if reports else "MACs"
+
+    def column(values: list[Any]) -> list[str]:
+        if fmt == "csv":
+            return [str(v) for v in values]
+        return [f"{v:,}" if not is_symbolic(v) else text(v) for v in values] if exact else distinct_si(values)
+
+    def signed(values: list[Any]) -> list[str]:
+        shown = column(values)
+        return [("+" if not is_symbolic(v) and v > 0 else "") + s for v, s in zip(values, shown)]
+
     size = (lambda b: str(b) if fmt == "csv" else f"{b:,}") if exact else iec
-    headers = ["network", "input", "params", reports[0].count_label if reports else "MACs", "activations",
-               "peak", "depth", "top-1 %", "top-5 %", "accuracy source"]
+    params = [r.totals.inference_params for r in reports]
+    ops = [r.totals.ops for r in reports]
+    headers = ["network", "input", "params"]
+    cols = [column(params)]
+    if base is not None:
+        headers += ["Δ params", "params ratio"]
+        cols += [signed([p - base.totals.inference_params for p in params]),
+                 [_ratio(p, base.totals.inference_params, 4) for p in params]]
+    headers.append(ops_label)
+    cols.append(column(ops))
+    if base is not None:
+        headers += [f"Δ {ops_label}", f"{ops_label} ratio"]
+        cols += [signed([o - base.totals.ops for o in ops]), [_ratio(o, base.totals.ops, 4) for o in ops]]
+    headers += ["activations", "peak", "depth", "top-1 %", "top-5 %", "accuracy source"]
     body = []
-    for r in reports:
+    for i, r in enumerate(reports):
         t = r.totals
         top1, top5, source = headline_accuracy(dict(r.meta))
-        body.append([r.name, fmt_shape(r.input), num(t.inference_params), num(t.ops), size(t.activation_bytes),
+        body.append([r.name, fmt_shape(r.input), *(c[i] for c in cols), size(t.activation_bytes),
                      size(t.peak_activation_bytes), str(t.weighted_layers), top1, top5, source])
     if fmt == "csv":
         out = io.StringIO()
@@ -162,14 +230,41 @@ def render_comparison(reports: list[Report], fmt: str = "text") -> str:
         writer.writerows(body)
         return out.getvalue().rstrip("\n")
     table = tabulate(body, headers=headers, tablefmt="github" if fmt == "markdown" else "simple",
-                     colalign=("left", "right", "right", "right", "right", "right", "right", "right", "right", "left"),
-                     disable_numparse=True)
+                     colalign=("left", *["right"] * (len(headers) - 2), "left"), disable_numparse=True)
     dtype = reports[0].dtype if reports else "float32"
     note = f"activations: every stored tensor, input included; peak: most alive at once ({dtype}, per image)"
-    return f"{table}\n\n{note}; depth: conv + linear layers on the longest path"
+    warnings = [f"warning: {line}" for line in caveats]
+    return "\n".join([table, "", f"{note}; depth: conv + linear layers on the longest path", *warnings])
 
 
-def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
+SCOPE_COLUMNS = ("name", "alias", "depth", "rows", "output", "params", "macs", "ops", "stored_activations", "receptive_field")
+
+
+def _scope_records(report: Report, depth: int, fmt: str) -> str:
+    """The scopes down to ``depth`` as exact records (CSV rows or a JSON list), in tree order."""
+    alias_of = {path: alias for alias, path in (report.meta.get("aliases") or {}).items()}
+    records = [{"name": s.name, "alias": alias_of.get(s.name, ""), "depth": s.depth, "rows": len(s.rows),
+                "output": list(s.output), "params": s.params, "macs": s.macs, "ops": s.ops,
+                "stored_activations": s.stored_activations, "receptive_field": s.receptive_field,
+                "global_context": s.global_context}
+               for s in scopes(report.rows, depth)]
+    if fmt == "json":
+        import json
+
+        return json.dumps({"name": report.name, "depth": depth, "scopes": records}, indent=2, default=text)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SCOPE_COLUMNS)
+    for rec in records:
+        writer.writerow([fmt_shape(tuple(rec["output"])) if c == "output" else rec[c] for c in SCOPE_COLUMNS])
+    return out.getvalue().rstrip("\n")
+
+
+def render(report: Report, fmt: str = "text", all_rows: bool = False, depth: int | None = None) -> str:
+    """``depth``: one row per scope down to that many path levels (a block's rows folded into
+    its subtotal), as torchinfo's ``depth``; None: every row."""
+    if depth is not None and fmt in ("json", "csv"):
+        return _scope_records(report, depth, fmt)
     if fmt == "json":
         return report.to_json()
     if fmt == "csv":
@@ -182,11 +277,13 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
                              else d[c] for c in CSV_COLUMNS])
         return out.getvalue().rstrip("\n")
     exact = fmt == "markdown"
-    table = _table(report, all_rows, exact, "github" if exact else "simple")
+    table = _table(report, all_rows, exact, "github" if exact else "simple", depth)
     volume = fmt_shape(report.input)
     title = f"{report.name}: {report.meta.get('description', '')}".rstrip(": ")
     head = [title, f"input {volume}, batch {report.batch}, {report.dtype}; {COUNT_NOTES[report.count]}"]
     if fmt == "markdown":
         return "\n".join([f"### {title}", "", head[1], "", table, "", *(f"- {line}" for line in totals_lines(report))])
     hidden = [] if all_rows else ["  (in-place activations, dropout and flatten rows hidden: --all-rows shows them)"]
+    if any(r.global_context for r in report.rows):
+        hidden.append("  (RF n+g: the convolutional path's field n, plus whole-image context through a gate such as SE)")
     return "\n".join([*head, "", table, *hidden, "", *totals_lines(report)])

@@ -46,7 +46,9 @@ META_KEYS = {
 }
 FAMILY_KEYS = (NETWORK_KEYS | META_KEYS | {"networks"}) - {"name", "layers", "extends"}
 STRUCTURAL = {"repeat", "sequential", "side"}
-ITEM_COMMON = {"name", "when", "from"}
+ITEM_COMMON = {"name", "when", "from", "alias"}
+#: `name: "#"` in an indexed scope (`sequential: {index: true}`): the next index, as nn.Sequential
+NEXT_INDEX = "#"
 
 MAX_REPEAT = 10_000
 MAX_DEPTH = 64
@@ -256,6 +258,12 @@ def find(name_or_path: str) -> NetworkDef:
     if path.suffix in (".yaml", ".yml") or path.is_file():
         if not path.is_file():
             raise SpecError("no such spec file", file=str(path))
+        if member:
+            data = read_yaml(path)
+            if member not in (data.get("networks") or {}) and member in _load_blocks(data, path, (path.resolve(),)):
+                from .blocks import block_network
+
+                return block_network(target, member)  # file.yaml:BLOCK, one block alone
         nets = load_file(path)
         if member:
             if member not in nets:
@@ -264,6 +272,10 @@ def find(name_or_path: str) -> NetworkDef:
         if len(nets) > 1:
             raise SpecError(f"this file defines {len(nets)} networks; pick one as {path}:NAME ({', '.join(nets)})", file=str(path))
         return next(iter(nets.values()))
+    if member:  # FAMILY:BLOCK or NETWORK:BLOCK, one block analysed alone
+        from .blocks import block_network
+
+        return block_network(target, member)
     # Fast path: a file named after the network or its family (vgg16 -> vgg.yaml), then the rest.
     files = list(spec_files())
     likely = sorted((p for p in files if name_or_path.startswith(p.stem)), key=lambda p: -len(p.stem))
@@ -339,8 +351,13 @@ _INTERPOLATE = re.compile(r"\{([^{}]*)\}")
 
 
 class _Scope:
-    def __init__(self, prefix: str) -> None:
+    """Names inside one scope. An indexed scope names its children 0, 1, 2, ... in order, as
+    nn.Sequential does, so rows carry torchvision's module paths (`features.0`, `classifier.6`)."""
+
+    def __init__(self, prefix: str, indexed: bool = False) -> None:
         self.prefix = prefix
+        self.indexed = indexed
+        self.next_index = 0
         self.counters: dict[str, int] = {}
         self.used: set[str] = set()
 
@@ -348,6 +365,8 @@ class _Scope:
         return f"{self.prefix}.{local}" if self.prefix else local
 
     def auto(self, base: str) -> str:
+        if self.indexed:
+            return self.claim(NEXT_INDEX, "")
         n = self.counters.get(base, 0)
         while True:
             n += 1
@@ -357,6 +376,12 @@ class _Scope:
         return f"{base}{n}"
 
     def claim(self, local: str, file: str) -> str:
+        if local == NEXT_INDEX:
+            if not self.indexed:
+                raise SpecError(f"name {NEXT_INDEX!r} (the next index) needs an indexed scope (sequential: {{index: true}})", file=file, layer=self.path(local))
+            local = str(self.next_index)
+        if local.isdigit():
+            self.next_index = max(self.next_index, int(local) + 1)
         if local in self.used:
             raise SpecError(f"duplicate layer name {local!r}", file=file, layer=self.path(local))
         self.used.add(local)
@@ -372,6 +397,7 @@ class _Builder(GraphBuilder):
         self.global_env = env
         # Memo: repeated blocks build the same layer many times. Layers are immutable once built.
         self._layers: dict[tuple[Any, ...], Any] = {}
+        self.aliases: dict[str, str] = {}  # the papers' names (conv1_1, fc6) -> layer or scope path
 
     def scoped(self, items: Any, cur: int, env: Mapping[str, Any], sub: _Scope, stack: tuple[str, ...], where: str) -> int:
         """A named scope's layers; the scope's path then names its output tensor."""
@@ -410,6 +436,36 @@ class _Builder(GraphBuilder):
         return cur
 
     def item(self, item: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
+        body = next(iter(item.values())) if isinstance(item, dict) and len(item) == 1 else None
+        alias = body.get("alias") if isinstance(body, dict) else None
+        before = len(self.nodes)
+        end = self._item(item, cur, env, scope, stack)
+        if alias is not None and len(self.nodes) > before:
+            self.alias(alias, env, scope, before, named=body.get("name") is not None)
+        return end
+
+    def alias(self, raw: Any, env: Mapping[str, Any], scope: _Scope, first: int, named: bool) -> None:
+        """`alias: conv{s}_{j + 1}`: the paper's name of the layer (or named scope) just built."""
+        where = self.nodes[first].name
+        if not isinstance(raw, str) or not raw.strip():
+            raise self.error(f"alias: needs a name, got {raw!r}", where)
+        try:
+            text = _INTERPOLATE.sub(lambda m: str(evaluate(m.group(1), env)), raw.strip())
+        except ExprError as exc:
+            raise self.error(f"alias: {exc}", where) from None
+        if len(self.nodes) - first == 1:
+            target = where
+        elif not named:
+            raise self.error("alias: a block or sequential needs a name: to be aliased", where)
+        else:  # a block or sequential: the scope holding all its rows
+            parts = where.split(".")
+            depth = len(scope.prefix.split(".")) + 1 if scope.prefix else 1
+            target = ".".join(parts[:depth])
+        if text in self.aliases and self.aliases[text] != target:
+            raise self.error(f"alias {text!r} already names {self.aliases[text]}", where)
+        self.aliases[text] = target
+
+    def _item(self, item: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
         if isinstance(item, str):
             kind, body = item.strip(), {}
         elif isinstance(item, dict) and len(item) == 1:
@@ -512,14 +568,17 @@ class _Builder(GraphBuilder):
         return tuple(ends)
 
     def structural(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
-        allowed = {"repeat": {"layers", "times", "var"}, "side": {"layers", "inference"}}.get(kind, {"layers"})
+        allowed = {"repeat": {"layers", "times", "var", "names"}, "side": {"layers", "inference"}}.get(kind, {"layers", "index"})
         where = scope.path(explicit if explicit is not None else kind)
         for k in fields:
             if k not in allowed:
                 raise self.error(f"unknown field {k!r} for {kind}{_suggest(k, allowed)}", where)
         if "layers" not in fields:
             raise self.error(f"{kind} needs `layers:`", where)
-        sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit is not None else scope
+        indexed = self.value(fields.get("index", False), env, where, "index")
+        if not isinstance(indexed, bool) or (indexed and explicit is None):
+            raise self.error(f"index: true or false, on a named sequential, got {fields.get('index')!r}", where)
+        sub = _Scope(scope.path(scope.claim(str(explicit), self.file)), indexed) if explicit is not None else scope
         if kind == "sequential":
             return self.scoped(fields["layers"], cur, env, sub, stack, where)
         if kind == "side":
@@ -532,11 +591,24 @@ class _Builder(GraphBuilder):
         var = fields.get("var")
         for k in range(times):
             local_env = {**env, str(var): k} if var else env
-            iteration = _Scope(sub.path(str(k))) if explicit is not None else sub
+            iteration = _Scope(sub.path(self.iteration_name(fields, k, local_env, where))) if explicit is not None else sub
             cur = self.scoped(fields["layers"], cur, local_env, iteration, stack, where)
         if explicit is not None:
             self.paths[sub.prefix] = cur
         return cur
+
+    def iteration_name(self, fields: dict[str, Any], k: int, env: Mapping[str, Any], where: str) -> str:
+        """A named repeat's k-th scope: `k`, or its `names:` template (`denselayer{i + 1}`)."""
+        template = fields.get("names")
+        if template is None:
+            return str(k)
+        try:
+            name = _INTERPOLATE.sub(lambda m: str(evaluate(m.group(1), env)), str(template))
+        except ExprError as exc:
+            raise self.error(f"names: {exc}", where) from None
+        if not name or "." in name:
+            raise self.error(f"names: a word or a number without dots, got {name!r}", where)
+        return name
 
     def side(self, fields: dict[str, Any], cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...], where: str) -> int:
         """A branch off the main path whose end is an extra output (an auxiliary classifier).
@@ -597,19 +669,49 @@ def resolve_params(net: NetworkDef, overrides: Mapping[str, Any] | None = None) 
     unknown = set(overrides or {}) - set(net.params)
     if unknown:
         name = sorted(unknown)[0]
-        raise SpecError(f"no parameter {name!r}{_suggest(name, net.params)} (parameters: {', '.join(net.params) or 'none'})", file=net.file, layer=net.name)
+        raise SpecError(f"--param {name}: {net.name} has no parameter {name!r}{_suggest(name, net.params)} (parameters: {', '.join(net.params) or 'none'})")
     for k, v in net.params.items():
         raw = (overrides or {}).get(k, v)
+        if raw is None:  # a required parameter (one block analysed alone)
+            raise SpecError(f"needs parameter {k!r}: --param {k}=VALUE", file=net.file, layer=net.name)
         try:
             env[k] = evaluate(raw, env)
         except ExprError as exc:
+            if k in (overrides or {}):
+                raise SpecError(f"--param {k}={raw}: {exc}") from None
             raise SpecError(f"params.{k}: {exc}", file=net.file, layer=net.name) from None
     return env
 
 
+def _options(input: str | Shape | None, params: Mapping[str, Any] | None) -> str:
+    """The command-line options a build was given, as the user typed them."""
+    shown = [] if input is None else [f"--input {input if isinstance(input, str) else 'x'.join(map(str, (*input[1:], input[0])))}"]
+    return " ".join([*shown, *(f"--param {k}={v}" for k, v in (params or {}).items())])
+
+
 def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str, Any] | None = None) -> Graph:
-    """Compile a network definition to a graph, for an optional input override and parameters."""
+    """Compile a network definition to a graph, for an optional input override and parameters.
+
+    Errors name their true source: a bad ``input`` blames the option, and a layer that fails
+    only with the given input or parameters (the spec builds as written) names them first."""
+    try:
+        return _build(net, input, params)
+    except SpecError as err:
+        if (input is None and not params) or err.message.startswith(("--input", "--param")):
+            raise
+        if net.input is None:  # one block alone: its input and parameters all come from options
+            raise SpecError(f"{_options(input, params)}: {err}") from None
+        try:
+            _build(net, None, None)
+        except SpecError:
+            raise err from None  # the spec fails as written too: its own error
+        raise SpecError(f"{_options(input, params)}: {err}") from None
+
+
+def _build(net: NetworkDef, input: str | Shape | None, params: Mapping[str, Any] | None) -> Graph:
     env = resolve_params(net, params)
+    if input is None and net.input is None:
+        raise SpecError("needs an input volume: --input HxWxC (e.g. 56x56x256)", layer=net.name)
     try:
         if input is None:
             shape = _input_shape(net.input, env)
@@ -618,8 +720,10 @@ def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str
         else:
             shape = parse_volume(input)
     except ExprError as exc:
+        if input is not None:  # the option is wrong, not the spec file
+            raise SpecError(f"--input {input}: {exc}") from None
         raise SpecError(f"input: {exc}", file=net.file, layer=net.name) from None
     builder = _Builder(net, env, shape)
     builder.sequence(net.layers, 0, env, _Scope(""), (), net.name)
-    meta = {"description": net.description, **net.meta}
+    meta = {"description": net.description, **net.meta, "aliases": builder.aliases}
     return Graph(net.name, builder.nodes, source=net.file, meta=meta)

@@ -38,3 +38,14 @@ def test_fvcore_and_flop_counter_match(name):
             model(x)
     assert analyze(name, count="fvcore").totals.ops == fv
     assert analyze(name, count="torch").totals.ops == counter.get_total_flops()
+
+
+def test_params_split_weights_biases_normalisation():
+    # ResNeXt-50 32x4d bottleneck on 56x56x256 (planes 64, width 128), by hand:
+    #   conv weights 256·128 + 128·(128/32)·3·3 + 128·256 = 32,768 + 4,608 + 32,768 = 70,144
+    #   BN γ, β: 2·(128 + 128 + 256) = 1,024; no biases
+    import archcalc
+
+    t = archcalc.analyze("resnext50_32x4d:bottleneck", input="56x56x256", params={"planes": "64"}).totals
+    assert (t.weights, t.biases, t.norm_params) == (70_144, 0, 1_024)
+    assert t.params == t.weights + t.biases + t.norm_params

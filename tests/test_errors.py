@@ -121,7 +121,7 @@ def test_unknown_param_and_bad_input(capsys):
     assert "HxWxC" in capsys.readouterr().err
     assert main(["table", "vgg16", "--input", "20x20x3"]) == 2  # too small for five 2x2 pools
     err = capsys.readouterr().err
-    assert "maxpool5" in err and "kernel 2 larger than padded input" in err
+    assert "features.30" in err and "kernel 2 larger than padded input" in err
 
 
 def test_errors_carry_layer_path(tmp_path):
@@ -168,3 +168,21 @@ def test_include_blocks_across_files(tmp_path):
     (tmp_path / "loop.yaml").write_text("name: l\ninput: 4x4x3\ninclude: [loop.yaml]\nlayers: [relu]\n")
     with pytest.raises(SpecError, match="include cycle"):
         build(find(str(tmp_path / "loop.yaml")))
+
+
+@pytest.mark.parametrize(("argv", "start", "contains"), [
+    # a malformed volume is the option's fault, not the spec file's
+    (["table", "vgg16", "--input", "224x224"], "archcalc: error: --input 224x224: a volume is HxWxC", None),
+    # a layer that fails only at the given input names the option first, then where it fails
+    (["table", "vgg16", "--input", "20x20x3"], "archcalc: error: --input 20x20x3: ", "features.30: kernel 2 larger"),
+    (["table", "vgg16", "--param", "num_classes=0"], "archcalc: error: --param num_classes=0: ", "classifier.6: out must be >= 1"),
+    (["table", "vgg16", "--param", "widht=3"], "archcalc: error: --param widht: vgg16 has no parameter", None),
+    (["table", "resnet:bottleneck", "--param", "planes=64", "--input", "56x56x100"],
+     "archcalc: error: --input 56x56x100 --param planes=64: ", "add needs equal shapes"),
+])
+def test_errors_blame_the_option(argv, start, contains, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(start), err
+    assert contains is None or contains in err
+    assert "Traceback" not in err

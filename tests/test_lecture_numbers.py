@@ -121,9 +121,9 @@ def test_three_3x3_convs_see_7x7():
     assert sum(n.cost.params - n.cost.biases for n in one.nodes) == 7**2 * 8**2
 
 
-def test_se_gate_widens_field_but_keeps_stride():
-    """After a squeeze-and-excitation multiply every output depends on the whole map (the gate
-    pools globally), but the map keeps its resolution: stride stays that of the main path."""
+def test_se_gate_is_global_context_not_field():
+    """After a squeeze-and-excitation multiply every output also depends on the whole map (the
+    gate pools globally): the field of the convolutional path is kept, global context marked."""
     from archcalc.spec import NetworkDef, build
 
     gate = [{"adaptive_avgpool": {}}, {"conv": {"out": 8, "kernel": 1}}, "sigmoid"]
@@ -132,8 +132,17 @@ def test_se_gate_widens_field_but_keeps_stride():
     g = build(NetworkDef("se", "<test>", layers, {}, "32x32x8", {}))
     mul, last = g.nodes[-2], g.nodes[-1]
     assert mul.rf.jump == (2, 2)
-    assert mul.rf.size == (3 + (16 - 1) * 2,) * 2  # conv field + the whole 16x16 map at stride 2
-    assert last.rf.size == (mul.rf.size[0] + 2 * 2,) * 2
+    assert mul.rf.size == (3, 3) and mul.rf.global_context  # the 3x3 conv's field, plus the gate
+    assert last.rf.size == (3 + (3 - 1) * 2,) * 2 and last.rf.text() == "7+g"
+    assert g.depth({"conv", "linear"}) == 2  # the gate's 1x1 conv is not on the path
+
+
+def test_se_resnet50_field_is_the_convolutional_paths():
+    # stem 7x7/2: 7 (jump 2); maxpool 3x3/2: 7 + 2*2 = 11 (jump 4); layer1.0's 1x1, 3x3, 1x1:
+    # 11 + 2*4 = 19. The SE gate multiplies in global context: 19+g, not the whole image.
+    r = archcalc.analyze("se_resnet50")
+    assert r.row("layer1.0.se_module.mul1").receptive_field == "19+g"
+    assert r.row("layer1.0.conv3").receptive_field == "19"
 
 
 @pytest.mark.parametrize(
@@ -141,7 +150,9 @@ def test_se_gate_widens_field_but_keeps_stride():
     # the depth each network is named or described by in its paper / the lectures
     [("vgg16", 16), ("vgg19", 19), ("alexnet_lecture", 8), ("googlenet", 22), ("googlenet_paper", 22),
      ("resnet18", 18), ("resnet50", 50), ("resnet152", 152), ("resnet110_cifar", 110), ("plain56_cifar", 56),
-     ("densenet121", 121), ("densenet201", 201), ("preact_resnet164_cifar", 164)],
+     ("densenet121", 121), ("densenet201", 201), ("preact_resnet164_cifar", 164),
+     # SE papers count the network they gate: SE-ResNet-50 is 50, SENet-154 154 (Hu et al., Table 2)
+     ("se_resnet50", 50), ("se_resnext50_32x4d", 50), ("senet154", 154)],
     # not wrn28_10_cifar: WRN's name counts its three 1x1 shortcut convs too (6N + 4 = 28); the
     # longest path holds 26 weighted layers
 )

@@ -59,7 +59,8 @@ def test_every_total_worked_by_hand(tmp_path):
     t = archcalc.analyze(str(path), batch=2, dtype="float16").totals
     assert t.params == 112 + 8 + 1285 + 20 + 650 == 2075
     assert t.inference_params == 2075 - 1285
-    assert (t.biases, t.weights, t.buffers) == (4 + 5 + 4 + 10, 2075 - 23, 8)
+    # params = conv/linear weights + biases + normalisation (bn's gamma and beta: 2*4)
+    assert (t.biases, t.weights, t.norm_params, t.buffers) == (4 + 5 + 4 + 10, 2075 - 23 - 8, 8, 8)
     assert t.macs == t.ops == 2 * (6912 + 256 + 640)
     assert t.other_ops == 2 * (256 + 512 + 256 + 192 + 64 + 64 + 10)
     assert t.activations == 2 * (192 + 256 + 256 + 64 + 64 + 64 + 10)
@@ -111,6 +112,7 @@ def test_batch_and_dtype_scale():
 def test_input_override():
     r = archcalc.analyze("vgg16", input="256x256x3")
     assert r.input == (3, 256, 256)
-    assert r.row("maxpool5").output == (512, 8, 8)
-    assert r.row("adaptive_avgpool1").output == (512, 7, 7)
+    assert r.row("pool5").output == (512, 8, 8)  # the paper's name of features.30
+    assert r.row("features.30") == r.row("pool5")
+    assert r.row("avgpool").output == (512, 7, 7)
     assert r.totals.params == 138_357_544  # the adaptive pool keeps the classifier's input fixed

@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "lecture",
     "chart",
     "list",
+    "blocks",
     "layers",
 )
 

@@ -28,7 +28,18 @@ def is_python_ref(target: str) -> bool:
     from pathlib import Path
 
     module, sep, attr = target.rpartition(":")
-    return bool(sep and module and attr.isidentifier() and not module.endswith((".yaml", ".yml")) and not Path(target).exists())
+    if not (sep and module and attr.isidentifier() and not module.endswith((".yaml", ".yml")) and not Path(target).exists()):
+        return False
+    if "." in module:  # a dotted module or a .py file
+        return True
+    return not _is_zoo_name(module)  # FAMILY:BLOCK or NETWORK:BLOCK is one block of a spec
+
+
+def _is_zoo_name(name: str) -> bool:
+    from ..blocks import spec_file_stems
+    from ..spec import zoo
+
+    return name in spec_file_stems() or name in zoo()
 
 
 def torch_graph(target: str, input: str | None, param_values: dict[str, Any]) -> Any:

@@ -109,3 +109,76 @@ class Graph:
             if node.index not in last_use and not node.inplace:
                 live -= numel(node.shape)  # produced but never read (dead branch)
         return peak
+
+    def eager_peak_bytes(self, value_bytes: int) -> int:
+        """Bytes per image: the most memory live at once in one eager PyTorch forward under
+        no_grad, sampled after every op (docs/conventions.md, Memory).
+
+        A tensor lives until its last Python reference dies: after the last layer reading it
+        has returned, and after every module it was passed to has returned — each dotted
+        prefix of the layer paths (``layer1``, ``layer1.0``) is a module call whose caller
+        holds its argument until it returns. The input lives all pass (the caller holds it),
+        the outputs to the end. A layer allocates its output unless PyTorch returns a view or
+        works in place (``Layer.eager_allocates``); ``Layer.scratch_bytes`` is memory an op
+        allocates beside its output and drops as the layer returns (max pool's int64 indices).
+        """
+        nodes = [n for n in self.nodes if n.executed]
+        owner = self._eager_owners()
+        end = len(self.nodes)
+        free_at: dict[int, int] = {}
+
+        def hold(index: int, step: int) -> None:
+            o = owner[index]
+            free_at[o] = max(free_at.get(o, step), step)
+
+        last_in: dict[str, int] = {}  # module path -> index of its last layer
+        for node in nodes:
+            for scope in _modules(node.name):
+                last_in[scope] = node.index
+        for node in nodes:
+            hold(node.index, node.index)  # produced and never read: dropped at once
+            for i in node.inputs:
+                hold(i, node.index)
+                for scope in _modules(node.name):
+                    if not self.nodes[i].name.startswith(scope + "."):
+                        hold(i, last_in[scope])  # an argument of the module `scope`
+            if node.output:
+                hold(node.index, end)
+        hold(0, end)
+        hold(self.nodes[-1].index, end)
+        frees: dict[int, list[int]] = {}
+        for o, step in free_at.items():
+            frees.setdefault(step, []).append(o)
+        live = peak = 0
+        for node in nodes:
+            size = numel(node.shape) * value_bytes
+            if owner[node.index] == node.index:
+                live += size
+            scratch = 0
+            if node.layer is not None:
+                scratch = node.layer.scratch_bytes([self.nodes[i].shape for i in node.inputs], node.shape, value_bytes)
+            peak = _larger(peak, live + scratch)
+            for o in frees.get(node.index, ()):
+                live -= numel(self.nodes[o].shape) * value_bytes
+        return peak
+
+    def _eager_owners(self) -> dict[int, int]:
+        """Node index -> index of the node whose output storage it uses in eager PyTorch."""
+        owner: dict[int, int] = {}
+        for node in self.nodes:
+            allocates = node.layer is None or node.layer.eager_allocates([self.nodes[i].shape for i in node.inputs], node.shape)
+            owner[node.index] = node.index if allocates else owner[node.inputs[0]]
+        return owner
+
+
+def _modules(path: str) -> list[str]:
+    """The enclosing module paths of a layer path: ``layer1.0.conv1`` -> ``layer1``, ``layer1.0``."""
+    parts = path.split(".")
+    return [".".join(parts[:k]) for k in range(1, len(parts))]
+
+
+def _larger(a: Any, b: Any) -> Any:
+    try:
+        return b if b > a else a
+    except TypeError:  # symbolic sizes: keep every candidate in a sympy.Max
+        return largest([a, b])

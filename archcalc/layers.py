@@ -223,6 +223,16 @@ class Layer:
         """True when the output reuses the (first) input's memory: no new activation tensor."""
         return self.view or bool(getattr(self, "inplace", False))
 
+    def eager_allocates(self, inputs: list[Shape], out: Shape) -> bool:
+        """True when eager PyTorch allocates a new storage for the output (for the eager peak;
+        differs from ``not reuses_input`` where the lecture's convention counts a copy as free)."""
+        return not self.reuses_input(inputs, out)
+
+    def scratch_bytes(self, inputs: list[Shape], out: Shape, value_bytes: int) -> int:
+        """Bytes per image PyTorch allocates with the output and frees when the layer returns
+        (live at the sample after the op, not after the layer)."""
+        return 0
+
     def config(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.fields}
 
@@ -427,6 +437,11 @@ class MaxPool(_Pool):
     summary = "max pooling (nn.MaxPool2d)"
     fields = {**_Pool.fields, "dilation": Field("pair", 1, minimum=1)}
 
+    def scratch_bytes(self, inputs: list[Shape], out: Shape, value_bytes: int) -> int:
+        # F.max_pool2d runs aten.max_pool2d_with_indices even under no_grad: one int64 index
+        # per output value, dropped when the layer returns.
+        return 8 * numel(out)
+
 
 @register
 class AvgPool(_Pool):
@@ -455,6 +470,9 @@ class _Adaptive(Layer):
         # VGG's features at 224): counted as no new tensor, as the lecture's memory column does.
         # PyTorch itself still copies it; docs/conventions.md says so.
         return inputs[0] == out
+
+    def eager_allocates(self, inputs: list[Shape], out: Shape) -> bool:
+        return True  # PyTorch copies even when the size does not change
 
     def output(self, inputs: list[Shape]) -> Shape:
         c, _, _ = _spatial(self, inputs[0])

@@ -1,0 +1,179 @@
+"""Measure the memory PyTorch really spends: the ground truth the core's memory model is tested on.
+
+* :func:`measure_inference_peak` — one eager forward under ``torch.no_grad``: the largest total of
+  live, distinct tensor storages, sampled after every ATen op. A :class:`LiveStorages` dispatch
+  mode records each op's output storages and forgets each one the moment its last reference dies
+  (a weak reference to the ``UntypedStorage``: PyTorch keeps one Python object per storage alive
+  exactly as long as the storage itself, the mechanism ``torch.distributed._tools.MemTracker``
+  relies on). The input counts; parameters and buffers do not. Allocations a kernel makes and
+  frees inside one op (workspace) are not seen: the issue's definition samples between ops.
+* :func:`measure_saved_bytes` — one forward in train mode: the bytes autograd keeps for backward,
+  read with ``torch.autograd.graph.saved_tensors_hooks`` (distinct storages, parameters
+  excluded: a conv saves its weight too, but the weight is resident anyway).
+* :func:`cuda_memory` — on a CUDA device, ``torch.cuda.max_memory_allocated`` around a forward
+  pass or a full training step, with the resident baseline (weights, buffers, input; gradients
+  and optimizer state after a warm-up step) stated apart.
+
+Everything runs on the model's own device; ``meta`` works for the first two (no arithmetic).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+from torch.utils.weak import WeakIdKeyDictionary
+
+#: optimizer names archcalc predicts state for (archcalc.analysis.OPTIMIZER_STATE)
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "sgd": lambda ps: torch.optim.SGD(ps, lr=0.01),
+    "momentum": lambda ps: torch.optim.SGD(ps, lr=0.01, momentum=0.9),
+    "adam": lambda ps: torch.optim.Adam(ps, lr=1e-3),
+    "adamw": lambda ps: torch.optim.AdamW(ps, lr=1e-3),
+}
+
+
+def _resident(model: nn.Module) -> WeakIdKeyDictionary:
+    """Storages of the model's parameters and buffers (excluded from every measurement)."""
+    out = WeakIdKeyDictionary()
+    for t in (*model.parameters(), *model.buffers()):
+        out[t.untyped_storage()] = True
+    return out
+
+
+class LiveStorages(TorchDispatchMode):
+    """Follows every storage an ATen op returns until it is freed; ``peak`` is the largest total
+    of live bytes seen after any op. Storages in ``exclude`` (parameters, buffers) never count."""
+
+    def __init__(self, exclude: WeakIdKeyDictionary | None = None) -> None:
+        super().__init__()
+        self.exclude = exclude if exclude is not None else WeakIdKeyDictionary()
+        self.sizes: dict[int, int] = {}  # id(storage) -> bytes, for live storages
+        self._refs: dict[int, weakref.ref] = {}
+        self.live = 0
+        self.peak = 0
+
+    def track(self, t: torch.Tensor) -> None:
+        st = t.untyped_storage()
+        if st in self.exclude:
+            return
+        key, nbytes = id(st), st.nbytes()
+        if key in self.sizes:  # already live; an op may have resized it (out= arguments)
+            self.live += nbytes - self.sizes[key]
+            self.sizes[key] = nbytes
+            return
+        self.sizes[key] = nbytes
+        self.live += nbytes
+        self._refs[key] = weakref.ref(st, lambda _ref, key=key: self._free(key))
+
+    def _free(self, key: int) -> None:
+        self.live -= self.sizes.pop(key)
+        del self._refs[key]
+
+    def sample(self) -> None:
+        self.peak = max(self.peak, self.live)
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        for t in tree_flatten(out)[0]:
+            if isinstance(t, torch.Tensor):
+                self.track(t)
+        self.sample()
+        return out
+
+
+def measure_inference_peak(model: nn.Module, x: torch.Tensor) -> int:
+    """Bytes: the eager inference peak of ``model(x)`` under ``torch.no_grad`` on x's device —
+    the largest total of live, distinct storages after any ATen op, x included, parameters and
+    buffers excluded. The model is put in eval mode."""
+    model.eval()
+    tracker = LiveStorages(_resident(model))
+    tracker.track(x)
+    tracker.sample()
+    with torch.no_grad(), tracker:
+        out = model(x)
+    del out
+    return tracker.peak
+
+
+def saved_storages(model: nn.Module, x: torch.Tensor) -> dict[int, int]:
+    """id(storage) -> bytes of every distinct storage autograd saves for backward during one
+    train-mode forward of ``model(x)``; parameters and buffers excluded."""
+    model.train()
+    exclude = _resident(model)
+    saved: dict[int, int] = {}
+    keep: list[Any] = []  # hold each storage so that an id cannot be reused during the pass
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        st = t.untyped_storage()
+        if st not in exclude and id(st) not in saved:
+            saved[id(st)] = st.nbytes()
+            keep.append(st)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = model(x)
+    del out, keep
+    return saved
+
+
+def measure_saved_bytes(model: nn.Module, x: torch.Tensor) -> int:
+    """Bytes autograd saves for backward in one train-mode forward (distinct storages,
+    parameters excluded; the input counts when a layer saves it)."""
+    return sum(saved_storages(model, x).values())
+
+
+@dataclass(frozen=True)
+class CudaMemory:
+    """Bytes from the CUDA caching allocator (``torch.cuda.max_memory_allocated``).
+
+    ``baseline_bytes``: allocated before the measured step — parameters, buffers and the input,
+    and in training the gradients and optimizer state left by a warm-up step.
+    ``peak_bytes``: the most allocated during the step, baseline included;
+    ``peak_bytes - baseline_bytes`` is what the step itself adds."""
+
+    baseline_bytes: int
+    peak_bytes: int
+
+    @property
+    def step_bytes(self) -> int:
+        return self.peak_bytes - self.baseline_bytes
+
+
+def cuda_memory(model: nn.Module, x: torch.Tensor, train: bool = False, optimizer: str | None = None) -> CudaMemory:
+    """Peak allocated CUDA memory of one inference forward, or with ``train`` one training step
+    (forward, backward, and ``optimizer`` step if given: sgd, momentum, adam, adamw). A warm-up
+    step runs first so that gradients and optimizer state already exist, as in a training loop."""
+    if not torch.cuda.is_available():
+        raise RuntimeError("cuda_memory needs a CUDA device")
+    device = torch.device("cuda")
+    model = model.to(device)
+    x = x.to(device)
+    opt = OPTIMIZERS[optimizer](list(model.parameters())) if optimizer else None
+
+    def step() -> None:
+        if not train:
+            with torch.no_grad():
+                model(x)
+            return
+        out = model(x)
+        loss = sum(o.float().sum() for o in (out if isinstance(out, (tuple, list)) else [out]) if torch.is_tensor(o))
+        loss.backward()
+        if opt is not None:
+            opt.step()
+        del out, loss
+
+    model.train(train)
+    if train:
+        step()  # gradients (and optimizer state) exist from here on, as in steady training
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats(device)
+    baseline = torch.cuda.memory_allocated(device)
+    step()
+    torch.cuda.synchronize()
+    return CudaMemory(baseline_bytes=baseline, peak_bytes=torch.cuda.max_memory_allocated(device))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Mapping
 
 from .errors import SpecError
@@ -27,6 +27,11 @@ COUNT_NOTES = {
 
 WEIGHTED_TYPES = {"conv", "linear"}
 
+#: optimizer state per parameter value, in the parameters' dtype (torch.optim): plain SGD keeps
+#: none, SGD with momentum one buffer, Adam and AdamW two moments (their per-tensor `step`
+#: counters, 4 bytes per parameter tensor, are left out)
+OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
+
 
 @dataclass(frozen=True)
 class Row:
@@ -45,6 +50,7 @@ class Row:
     receptive_field: str
     rf_jump: str
     executed: bool = True  # False: an auxiliary head that exists but does not run at inference
+    saved: int | None = None  # train mode: bytes autograd keeps for this layer's backward, x batch
 
     @property
     def stored_activations(self) -> int:
@@ -70,8 +76,21 @@ class Totals:
     activation_bytes: int
     param_bytes: int
     buffer_bytes: int
-    peak_activation_bytes: int
+    peak_activation_bytes: int  # eager PyTorch's inference peak (docs/conventions.md, Memory)
+    ideal_peak_activation_bytes: int  # each tensor freed right after its last reader
     weighted_layers: int  # conv + linear layers on the longest path: the papers' "depth"
+    # train mode only (summarize(train=True)); None otherwise
+    optimizer: str | None = None
+    saved_bytes: int | None = None  # autograd's saved tensors, one train-mode forward
+    grad_bytes: int | None = None  # one gradient per parameter
+    optimizer_bytes: int | None = None  # optimizer state
+    backward_bytes: int | None = None  # estimate: largest layer's output and input gradients
+    train_peak_bytes: int | None = None  # params + buffers + grads + state + saved + backward
+
+    @property
+    def inference_peak_bytes(self) -> int:
+        """Everything resident during inference: parameters, buffers and the activation peak."""
+        return self.param_bytes + self.buffer_bytes + self.peak_activation_bytes
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,8 @@ class Report:
         for r in self.rows:
             d = asdict(r)
             d["output"] = list(r.output)
+            if r.saved is None:
+                del d["saved"]
             layers.append(d)
         return {
             "name": self.name,
@@ -109,7 +130,7 @@ class Report:
             "dtype": self.dtype,
             "count": self.count,
             "layers": layers,
-            "totals": asdict(self.totals),
+            "totals": {k: v for k, v in asdict(self.totals).items() if v is not None},
             "unsupported": dict(self.meta.get("unsupported") or {}),
         }
 
@@ -120,7 +141,12 @@ class Report:
         return json.dumps(self.to_dict(), indent=indent, default=text)
 
 
-def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs") -> Report:
+def summarize(
+    graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs", train: bool = False, optimizer: str = "sgd"
+) -> Report:
+    """Rows and totals of a graph; with ``train``, also what one training step keeps in memory."""
+    if optimizer not in OPTIMIZER_STATE:
+        raise SpecError(f"--optimizer: unknown optimizer {optimizer!r} (choose from {', '.join(OPTIMIZER_STATE)})")
     if dtype not in DTYPE_BYTES:
         raise SpecError(f"unknown dtype {dtype!r} (choose from {', '.join(DTYPE_BYTES)})")
     if count not in COUNTS:
@@ -128,6 +154,8 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError(f"batch must be a positive integer, got {batch!r}")
     ops_of = COUNTS[count][1]
+    nbytes = DTYPE_BYTES[dtype]
+    saved = [a * batch + b for a, b in graph.saved_bytes(nbytes)] if train else [None] * len(graph.nodes)
     rows = tuple(
         Row(
             name=n.name,
@@ -145,10 +173,10 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
             receptive_field=n.rf.text(),
             rf_jump=str(n.rf.jump[0]) if n.rf.jump[0] == n.rf.jump[1] else f"{n.rf.jump[0]}x{n.rf.jump[1]}",
             executed=n.executed,
+            saved=s,
         )
-        for n in graph.nodes
+        for n, s in zip(graph.nodes, saved)
     )
-    nbytes = DTYPE_BYTES[dtype]
     params = sum(r.params for r in rows)
     biases = sum(r.biases for r in rows)
     buffers = sum(r.buffers for r in rows)
@@ -166,9 +194,24 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
         activation_bytes=activations * nbytes,
         param_bytes=params * nbytes,
         buffer_bytes=buffers * nbytes,
-        peak_activation_bytes=graph.peak_live_values() * batch * nbytes,
+        peak_activation_bytes=graph.eager_peak_bytes(nbytes) * batch,
+        ideal_peak_activation_bytes=graph.peak_live_values() * batch * nbytes,
         weighted_layers=graph.depth(WEIGHTED_TYPES),
     )
+    if train:
+        saved_total = sum(r.saved for r in rows)
+        grads = params * nbytes
+        state = OPTIMIZER_STATE[optimizer] * params * nbytes
+        backward = graph.backward_transient_bytes(nbytes) * batch
+        totals = replace(
+            totals,
+            optimizer=optimizer,
+            saved_bytes=saved_total,
+            grad_bytes=grads,
+            optimizer_bytes=state,
+            backward_bytes=backward,
+            train_peak_bytes=totals.param_bytes + totals.buffer_bytes + grads + state + saved_total + backward,
+        )
     return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
 
 
@@ -179,12 +222,15 @@ def analyze(
     dtype: str = "float32",
     count: str = "macs",
     params: Mapping[str, Any] | None = None,
+    train: bool = False,
+    optimizer: str = "sgd",
 ) -> Report:
     """Analyse a network: a built-in name, a spec file path, a NetworkDef or a compiled Graph.
 
     ``input`` overrides the spec's input: ``"299x299x3"`` (H×W×C) or a ``(C, H, W)`` tuple.
     Counts are per image unless ``batch`` is given; ``dtype`` sets bytes per value; ``count``
-    picks the operation convention of the ``ops`` column (macs, fvcore, torch).
+    picks the operation convention of the ``ops`` column (macs, fvcore, torch). ``train`` adds
+    training memory (saved tensors, gradients, ``optimizer`` state: sgd, momentum, adam, adamw).
     """
     from .spec import NetworkDef, build, find
 
@@ -193,5 +239,5 @@ def analyze(
     else:
         net = target if isinstance(target, NetworkDef) else find(str(target))
         graph = build(net, input=input, params=params)
-    return summarize(graph, batch=batch, dtype=dtype, count=count)
+    return summarize(graph, batch=batch, dtype=dtype, count=count, train=train, optimizer=optimizer)
 

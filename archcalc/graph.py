@@ -156,19 +156,49 @@ class Graph:
                 live += size
             scratch = 0
             if node.layer is not None:
-                scratch = node.layer.scratch_bytes([self.nodes[i].shape for i in node.inputs], node.shape, value_bytes)
+                scratch = node.layer.scratch_bytes(self._in_shapes(node), node.shape, value_bytes)
             peak = _larger(peak, live + scratch)
             for o in frees.get(node.index, ()):
                 live -= numel(self.nodes[o].shape) * value_bytes
         return peak
 
-    def _eager_owners(self) -> dict[int, int]:
+    def _eager_owners(self, train: bool = False) -> dict[int, int]:
         """Node index -> index of the node whose output storage it uses in eager PyTorch."""
         owner: dict[int, int] = {}
         for node in self.nodes:
-            allocates = node.layer is None or node.layer.eager_allocates([self.nodes[i].shape for i in node.inputs], node.shape)
+            allocates = node.layer is None or node.layer.eager_allocates(self._in_shapes(node), node.shape, train)
             owner[node.index] = node.index if allocates else owner[node.inputs[0]]
         return owner
+
+    def _in_shapes(self, node: Node) -> list[Shape]:
+        return [self.nodes[i].shape for i in node.inputs]
+
+    def saved_bytes(self, value_bytes: int) -> list[tuple[int, int]]:
+        """Per node: what autograd saves for backward in one train-mode forward, as (bytes per
+        image, bytes per batch), counting each storage once, at the first layer that saves it
+        (``Layer.saved``). Every layer runs in train mode, auxiliary heads included."""
+        owner = self._eager_owners(train=True)
+        stat_bytes = 8 if value_bytes == 8 else 4  # batch-norm statistics: float32 (float64 for float64)
+        seen: set[int] = set()
+        out = []
+        for node in self.nodes:
+            if node.layer is None:
+                out.append((0, 0))
+                continue
+            saved = node.layer.saved(self._in_shapes(node), node.shape)
+            per_image = saved.values * value_bytes + 8 * saved.index_values
+            named = [owner[node.inputs[k]] for k in saved.inputs] + ([owner[node.index]] if saved.output else [])
+            for storage in named:
+                if storage not in seen:
+                    seen.add(storage)
+                    per_image += numel(self.nodes[storage].shape) * value_bytes
+            out.append((per_image, stat_bytes * saved.stat_values))
+        return out
+
+    def backward_transient_bytes(self, value_bytes: int) -> int:
+        """Bytes per image: an estimate of what backward holds beside the saved tensors — the
+        gradient of one layer's output and of its inputs at once, for the largest layer."""
+        return largest([(numel(n.shape) + sum(numel(s) for s in self._in_shapes(n))) * value_bytes for n in self.nodes[1:]])
 
 
 def _modules(path: str) -> list[str]:

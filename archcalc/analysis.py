@@ -59,7 +59,7 @@ class Row:
     @property
     def trivial(self) -> bool:
         """A row that changes no number: an in-place activation, dropout, flatten, ..."""
-        return self.inplace and not (self.params or self.macs or self.ops)
+        return self.inplace and not (self.params or self.macs or self.ops or self.saved)
 
 
 @dataclass(frozen=True)
@@ -213,6 +213,51 @@ def summarize(
             train_peak_bytes=totals.param_bytes + totals.buffer_bytes + grads + state + saved_total + backward,
         )
     return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The largest batch whose predicted peak fits in ``memory_bytes``, and its report."""
+
+    memory_bytes: int
+    report: Report  # at the largest batch that fits
+    next_peak_bytes: int  # the peak one image more would need (more than memory_bytes)
+
+    @property
+    def batch(self) -> int:
+        return self.report.batch
+
+    @property
+    def peak_bytes(self) -> int:
+        return peak_bytes(self.report)
+
+
+def peak_bytes(report: Report) -> int:
+    """Everything resident at the peak: ``train_peak_bytes`` with train, else parameters +
+    buffers + the inference activation peak."""
+    t = report.totals
+    return t.train_peak_bytes if t.train_peak_bytes is not None else t.inference_peak_bytes
+
+
+def fit(graph: Graph, memory_bytes: int, dtype: str = "float32", train: bool = False, optimizer: str = "sgd") -> Fit:
+    """The largest batch that fits in ``memory_bytes``. Every term of the peak is a fixed part
+    (weights, state, batch-norm statistics) plus a part proportional to the batch, so the
+    answer is solved from batches 1 and 2 and then checked at the batch found and one above."""
+    if isinstance(memory_bytes, bool) or not isinstance(memory_bytes, int) or memory_bytes <= 0:
+        raise SpecError(f"--memory must be a positive size (e.g. 16GiB), got {memory_bytes!r}")
+
+    def at(batch: int) -> Report:
+        return summarize(graph, batch=batch, dtype=dtype, train=train, optimizer=optimizer)
+
+    one, two = peak_bytes(at(1)), peak_bytes(at(2))
+    if not isinstance(one, int) or not isinstance(two, int):
+        raise SpecError(f"{graph.name}: the peak depends on symbolic sizes ({one}); give numbers with --input")
+    if one > memory_bytes:
+        raise SpecError(f"--memory {memory_bytes:,} B: not even a batch of 1 fits ({graph.name} needs {one:,} B)")
+    per_image = two - one
+    batch = 1 + (memory_bytes - one) // per_image
+    report = at(batch)
+    return Fit(memory_bytes, report, peak_bytes(at(batch + 1)))
 
 
 def analyze(

@@ -61,13 +61,19 @@ def iec(nbytes: Any) -> str:
     return f"{value:.1f} PiB"  # pragma: no cover
 
 
+def _bytes(n: Any) -> str:
+    """`24.5 MiB (25,690,112 B)`; a symbolic value once."""
+    return iec(n) if is_symbolic(n) else f"{iec(n)} ({n:,} B)"
+
+
 def _visible(report: Report, all_rows: bool) -> Iterable[Row]:
     return report.rows if all_rows else [r for r in report.rows if not r.trivial]
 
 
 def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str) -> str:
     num = exact if exact_numbers else si
-    headers = ["layer", "type", "config", "output", "memory", "params", report.count_label, "RF"]
+    train = report.totals.saved_bytes is not None
+    headers = ["layer", "type", "config", "output", "memory", *(["saved"] if train else []), "params", report.count_label, "RF"]
     body = []
     for r in _visible(report, all_rows):
         body.append([
@@ -76,13 +82,15 @@ def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str) -> str
             r.config,
             fmt_shape(r.output),
             "in-place" if r.inplace else num(r.activations),
+            *([(exact(r.saved) if exact_numbers else iec(r.saved)) if r.saved else ""] if train else []),
             num(r.params) if r.params else "",
             num(r.ops) if r.ops else "",
             r.receptive_field,
         ])
     t = report.totals
-    body.append(["total", "", "", "", num(t.activations), num(t.params), num(t.ops), ""])
-    align = ("left", "left", "left", "right", "right", "right", "right", "right")
+    saved_total = [(exact(t.saved_bytes) if exact_numbers else iec(t.saved_bytes))] if train else []
+    body.append(["total", "", "", "", num(t.activations), *saved_total, num(t.params), num(t.ops), ""])
+    align = ("left", "left", "left", "right", "right", *(["right"] if train else []), "right", "right", "right")
     return tabulate(body, headers=headers, tablefmt=fmt, colalign=align, disable_numparse=True)
 
 
@@ -101,10 +109,17 @@ def totals_lines(report: Report) -> list[str]:
         lines.append(f"MACs          {both(t.macs)} {per}")
     lines += [
         f"activations   {both(t.activations)} values stored, input included = {iec(t.activation_bytes)} {per}",
-        f"peak live     {iec(t.peak_activation_bytes)}" + ("" if is_symbolic(t.peak_activation_bytes) else f" ({t.peak_activation_bytes:,} B)")
-        + f" during one forward pass, {per}",
+        f"peak live     {_bytes(t.peak_activation_bytes)} in one eager forward, {per}"
+        f" (ideal liveness: {_bytes(t.ideal_peak_activation_bytes)})",
         f"depth         {t.weighted_layers} weighted layers (conv + linear) on the longest path",
     ]
+    if t.train_peak_bytes is not None:
+        lines += [
+            f"saved         {_bytes(t.saved_bytes)} kept by autograd for backward, {per}",
+            f"gradients     {_bytes(t.grad_bytes)}; optimizer state ({t.optimizer}) {_bytes(t.optimizer_bytes)}",
+            f"train peak    {_bytes(t.train_peak_bytes)} = params + buffers + gradients + optimizer state + saved"
+            f" + backward {_bytes(t.backward_bytes)} (estimate)",
+        ]
     unsupported = report.meta.get("unsupported") or {}
     if unsupported:
         ops = ", ".join(f"{name} x{count}" for name, count in sorted(unsupported.items()))
@@ -168,10 +183,11 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        columns = CSV_COLUMNS + (("saved",) if report.totals.saved_bytes is not None else ())
+        writer.writerow(columns)
         for r in report.rows:
             d = r.__dict__
-            writer.writerow([fmt_shape(r.output) if c == "output" else d[c] for c in CSV_COLUMNS])
+            writer.writerow([fmt_shape(r.output) if c == "output" else d[c] for c in columns])
         return out.getvalue().rstrip("\n")
     exact = fmt == "markdown"
     table = _table(report, all_rows, exact, "github" if exact else "simple")
@@ -182,3 +198,28 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False) -> str:
         return "\n".join([f"### {title}", "", head[1], "", table, "", *(f"- {line}" for line in totals_lines(report))])
     hidden = [] if all_rows else ["  (in-place activations, dropout and flatten rows hidden: --all-rows shows them)"]
     return "\n".join([*head, "", table, *hidden, "", *totals_lines(report)])
+
+
+def render_fit(result: Any) -> str:
+    """`archcalc fit`: the batch found and the breakdown of its peak (an analysis.Fit)."""
+    r, t = result.report, result.report.totals
+    mode = f"training ({t.optimizer})" if t.train_peak_bytes is not None else "inference"
+    lines = [
+        f"{r.name}: batch {r.batch:,} fits in {_bytes(result.memory_bytes)} ({mode}, {r.dtype}, input {fmt_shape(r.input)})",
+        f"  params        {_bytes(t.param_bytes)}",
+        f"  buffers       {_bytes(t.buffer_bytes)}",
+    ]
+    if t.train_peak_bytes is not None:
+        lines += [
+            f"  gradients     {_bytes(t.grad_bytes)}",
+            f"  optimizer     {_bytes(t.optimizer_bytes)}",
+            f"  saved         {_bytes(t.saved_bytes)}",
+            f"  backward      {_bytes(t.backward_bytes)} (estimate)",
+        ]
+    else:
+        lines.append(f"  activations   {_bytes(t.peak_activation_bytes)} (eager peak)")
+    lines += [
+        f"  peak          {_bytes(result.peak_bytes)}",
+        f"batch {r.batch + 1:,} would need {_bytes(result.next_peak_bytes)}",
+    ]
+    return "\n".join(lines)

@@ -13,6 +13,7 @@ EXAMPLE = "archcalc table vgg16"
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("network", help=_shared.NETWORK_HELP)
     _shared.add_common(p)
+    _shared.add_train(p)
     _shared.add_format(p)
     p.add_argument("--all-rows", action="store_true", help="also show rows that change no number (in-place ReLU, dropout, ...)")
 

@@ -615,6 +615,13 @@ class LocalResponseNorm(Layer):
         # per element: `size` squares and adds, then scale, power and divide
         return Cost(other_ops=numel(out) * (2 * self.size + 3))
 
+    def scratch_bytes(self, inputs: list[Shape], out: Shape, value_bytes: int) -> int:
+        # F.local_response_norm runs ~8 ops; beside its input and output the most alive at once
+        # is the squares padded by size-1 channels (at pad) or two full-size temporaries (at
+        # add and pow, before the output exists: counted here as output + 2)
+        c, h, w = inputs[0]
+        return max(2 * numel(out), (c + self.size - 1) * h * w) * value_bytes
+
     def saved(self, inputs: list[Shape], out: Shape) -> Saved:
         # F.local_response_norm: the input, the squares padded by size-1 channels (avg_pool3d's
         # input), and two full-size temporaries (pow's result and the divisor)

@@ -183,3 +183,12 @@ def test_saved_bytes_equal_autograd(name, size, batch):
     if predicted != measured:
         _xfail(SAVED_INEXACT, name)
     assert predicted == measured
+
+
+def test_check_reports_memory_rows():
+    from archcalc.torch.check import check, render_check
+
+    result = check(build(ZOO["resnet18"], input="64x64x3"), use_fvcore=False, train=True)
+    assert [what for what, _, _ in result.memory] == ["inference peak", "saved for backward"]
+    assert all(ours == theirs for _, ours, theirs in result.memory)
+    assert "memory inference peak: archcalc" in render_check(result)

@@ -31,6 +31,9 @@ WEIGHTED_TYPES = {"conv", "linear"}
 #: none, SGD with momentum one buffer, Adam and AdamW two moments (their per-tensor `step`
 #: counters, 4 bytes per parameter tensor, are left out)
 OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
+#: temporaries of one optimizer step per parameter value (torch.optim's foreach Adam(W): the
+#: square root of the second moments; SGD updates in place)
+OPTIMIZER_TEMP = {"sgd": 0, "momentum": 0, "adam": 1, "adamw": 1}
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,8 @@ class Totals:
     saved_bytes: int | None = None  # autograd's saved tensors, one train-mode forward
     grad_bytes: int | None = None  # one gradient per parameter
     optimizer_bytes: int | None = None  # optimizer state
-    backward_bytes: int | None = None  # estimate: largest layer's output and input gradients
-    train_peak_bytes: int | None = None  # params + buffers + grads + state + saved + backward
+    train_step_bytes: int | None = None  # simulated: the most one step holds beyond params, buffers, state
+    train_peak_bytes: int | None = None  # params + buffers + optimizer state + train_step_bytes
 
     @property
     def inference_peak_bytes(self) -> int:
@@ -202,15 +205,15 @@ def summarize(
         saved_total = sum(r.saved for r in rows)
         grads = params * nbytes
         state = OPTIMIZER_STATE[optimizer] * params * nbytes
-        backward = graph.backward_transient_bytes(nbytes) * batch
+        step = graph.train_step_bytes(nbytes, batch, OPTIMIZER_TEMP[optimizer] * params * nbytes)
         totals = replace(
             totals,
             optimizer=optimizer,
             saved_bytes=saved_total,
             grad_bytes=grads,
             optimizer_bytes=state,
-            backward_bytes=backward,
-            train_peak_bytes=totals.param_bytes + totals.buffer_bytes + grads + state + saved_total + backward,
+            train_step_bytes=step,
+            train_peak_bytes=totals.param_bytes + totals.buffer_bytes + state + step,
         )
     return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
 
@@ -240,24 +243,33 @@ def peak_bytes(report: Report) -> int:
 
 
 def fit(graph: Graph, memory_bytes: int, dtype: str = "float32", train: bool = False, optimizer: str = "sgd") -> Fit:
-    """The largest batch that fits in ``memory_bytes``. Every term of the peak is a fixed part
-    (weights, state, batch-norm statistics) plus a part proportional to the batch, so the
-    answer is solved from batches 1 and 2 and then checked at the batch found and one above."""
+    """The largest batch that fits in ``memory_bytes``. The peak grows with the batch (each term
+    is a fixed part plus a part proportional to it, and the training peak is the larger of two
+    such sums), so the answer is found by doubling and then bisecting."""
     if isinstance(memory_bytes, bool) or not isinstance(memory_bytes, int) or memory_bytes <= 0:
         raise SpecError(f"--memory must be a positive size (e.g. 16GiB), got {memory_bytes!r}")
+    reports: dict[int, Report] = {}
 
-    def at(batch: int) -> Report:
-        return summarize(graph, batch=batch, dtype=dtype, train=train, optimizer=optimizer)
+    def need(batch: int) -> int:
+        reports[batch] = summarize(graph, batch=batch, dtype=dtype, train=train, optimizer=optimizer)
+        value = peak_bytes(reports[batch])
+        if not isinstance(value, int):
+            raise SpecError(f"{graph.name}: the peak depends on symbolic sizes ({value}); give numbers with --input")
+        return value
 
-    one, two = peak_bytes(at(1)), peak_bytes(at(2))
-    if not isinstance(one, int) or not isinstance(two, int):
-        raise SpecError(f"{graph.name}: the peak depends on symbolic sizes ({one}); give numbers with --input")
+    one = need(1)
     if one > memory_bytes:
         raise SpecError(f"--memory {memory_bytes:,} B: not even a batch of 1 fits ({graph.name} needs {one:,} B)")
-    per_image = two - one
-    batch = 1 + (memory_bytes - one) // per_image
-    report = at(batch)
-    return Fit(memory_bytes, report, peak_bytes(at(batch + 1)))
+    fits, too_big = 1, 2
+    while need(too_big) <= memory_bytes:
+        fits, too_big = too_big, 2 * too_big
+    while too_big - fits > 1:
+        middle = (fits + too_big) // 2
+        if need(middle) <= memory_bytes:
+            fits = middle
+        else:
+            too_big = middle
+    return Fit(memory_bytes, reports[fits], need(fits + 1))
 
 
 def analyze(

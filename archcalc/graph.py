@@ -3,6 +3,7 @@ tensor liveness for peak memory."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +125,18 @@ class Graph:
         """
         nodes = [n for n in self.nodes if n.executed]
         owner = self._eager_owners()
+        frees = self._frees(nodes, owner)
+        live = peak = 0
+        for node in nodes:
+            if owner[node.index] == node.index:
+                live += numel(node.shape) * value_bytes
+            peak = _larger(peak, live + self._scratch(node, value_bytes))
+            for o in frees.get(node.index, ()):
+                live -= numel(self.nodes[o].shape) * value_bytes
+        return peak
+
+    def _frees(self, nodes: list[Node], owner: dict[int, int]) -> dict[int, list[int]]:
+        """Step -> storages (owner indices) whose last reference dies after that step runs."""
         end = len(self.nodes)
         free_at: dict[int, int] = {}
 
@@ -149,18 +162,10 @@ class Graph:
         frees: dict[int, list[int]] = {}
         for o, step in free_at.items():
             frees.setdefault(step, []).append(o)
-        live = peak = 0
-        for node in nodes:
-            size = numel(node.shape) * value_bytes
-            if owner[node.index] == node.index:
-                live += size
-            scratch = 0
-            if node.layer is not None:
-                scratch = node.layer.scratch_bytes(self._in_shapes(node), node.shape, value_bytes)
-            peak = _larger(peak, live + scratch)
-            for o in frees.get(node.index, ()):
-                live -= numel(self.nodes[o].shape) * value_bytes
-        return peak
+        return frees
+
+    def _scratch(self, node: Node, value_bytes: int) -> int:
+        return 0 if node.layer is None else node.layer.scratch_bytes(self._in_shapes(node), node.shape, value_bytes)
 
     def _eager_owners(self, train: bool = False) -> dict[int, int]:
         """Node index -> index of the node whose output storage it uses in eager PyTorch."""
@@ -173,32 +178,121 @@ class Graph:
     def _in_shapes(self, node: Node) -> list[Shape]:
         return [self.nodes[i].shape for i in node.inputs]
 
+    def _saved(self, owner: dict[int, int], value_bytes: int) -> list[tuple[tuple[int, ...], int, int]]:
+        """Per node: (storages it saves, as owner indices; new bytes per image; new bytes per batch)."""
+        stat_bytes = 8 if value_bytes == 8 else 4  # batch-norm statistics: float32 (float64 for float64)
+        out = []
+        for node in self.nodes:
+            if node.layer is None:
+                out.append(((), 0, 0))
+                continue
+            saved = node.layer.saved(self._in_shapes(node), node.shape)
+            named = tuple(owner[node.inputs[k]] for k in saved.inputs) + ((owner[node.index],) if saved.output else ())
+            out.append((named, saved.values * value_bytes + 8 * saved.index_values, stat_bytes * saved.stat_values))
+        return out
+
     def saved_bytes(self, value_bytes: int) -> list[tuple[int, int]]:
         """Per node: what autograd saves for backward in one train-mode forward, as (bytes per
         image, bytes per batch), counting each storage once, at the first layer that saves it
         (``Layer.saved``). Every layer runs in train mode, auxiliary heads included."""
-        owner = self._eager_owners(train=True)
-        stat_bytes = 8 if value_bytes == 8 else 4  # batch-norm statistics: float32 (float64 for float64)
         seen: set[int] = set()
         out = []
-        for node in self.nodes:
-            if node.layer is None:
-                out.append((0, 0))
-                continue
-            saved = node.layer.saved(self._in_shapes(node), node.shape)
-            per_image = saved.values * value_bytes + 8 * saved.index_values
-            named = [owner[node.inputs[k]] for k in saved.inputs] + ([owner[node.index]] if saved.output else [])
+        for named, per_image, per_batch in self._saved(self._eager_owners(train=True), value_bytes):
             for storage in named:
                 if storage not in seen:
                     seen.add(storage)
                     per_image += numel(self.nodes[storage].shape) * value_bytes
-            out.append((per_image, stat_bytes * saved.stat_values))
+            out.append((per_image, per_batch))
         return out
 
-    def backward_transient_bytes(self, value_bytes: int) -> int:
-        """Bytes per image: an estimate of what backward holds beside the saved tensors — the
-        gradient of one layer's output and of its inputs at once, for the largest layer."""
-        return largest([(numel(n.shape) + sum(numel(s) for s in self._in_shapes(n))) * value_bytes for n in self.nodes[1:]])
+    def train_step_bytes(self, value_bytes: int, batch: int, state_temp_bytes: int = 0) -> int:
+        """Bytes: the most one training step holds beyond parameters, buffers and optimizer
+        state — a simulation of eager PyTorch's standard step (docs/conventions.md, Memory).
+
+        Forward (train mode) as :meth:`eager_peak_bytes`, except that storages autograd saves
+        stay alive. Backward walks the layers in reverse: each layer allocates its parameters'
+        gradients (kept to the end of the step) and a gradient for each input — views, adds and
+        concatenations pass theirs through, a tensor read twice sums its two gradients into a
+        third — then drops its output's gradient and the saved storages no earlier layer needs.
+        The optimizer step then holds every gradient plus ``state_temp_bytes`` (Adam's square
+        root of its second moments)."""
+        owner = self._eager_owners(train=True)
+        frees = self._frees(self.nodes, owner)
+        saved = self._saved(owner, value_bytes)
+
+        def size(index: int) -> int:
+            return numel(self.nodes[index].shape) * value_bytes * batch
+
+        retained: dict[int, int] = {}  # saved storage -> earliest layer saving it (freed after its backward)
+        for node, (named, _, _) in zip(self.nodes, saved):
+            for o in named:
+                retained[o] = min(retained.get(o, node.index), node.index)
+        live = peak = 0
+        new_saved = [per_image * batch + per_batch for _, per_image, per_batch in saved]
+        for node in self.nodes:
+            if owner[node.index] == node.index:
+                live += size(node.index)
+            live += new_saved[node.index]
+            peak = _larger(peak, live + self._scratch(node, value_bytes) * batch)
+            for o in frees.get(node.index, ()):
+                if o not in retained:
+                    live -= size(o)
+        outputs = {owner[self.nodes[-1].index], *(owner[n.index] for n in self.nodes if n.output)}
+        for o in outputs - set(retained) - {0}:
+            live -= size(o)  # the outputs die once the loss is computed
+        release: dict[int, list[int]] = {}
+        for o, first in retained.items():
+            release.setdefault(first, []).append(o)
+        # backward: gradients as blocks shared by reference (a view or add passes its own on)
+        blocks: dict[int, list[int]] = {}  # block id -> [bytes, references]
+        grad: dict[int, tuple[int, bool]] = {}  # node index -> (block holding its output's gradient, passed on)
+        grads = 0
+        ids = itertools.count()
+
+        def drop(block: int) -> int:
+            blocks[block][1] -= 1
+            if blocks[block][1] == 0:
+                return blocks.pop(block)[0]
+            return 0
+
+        live += 2 * value_bytes  # the scalar loss and its seed gradient
+        for node in reversed(self.nodes[1:]):
+            incoming, _ = grad.pop(node.index, (None, False))
+            param_grads = node.cost.params * value_bytes
+            grads += param_grads
+            live += param_grads
+            passing = node.layer.gradient_pass() if node.layer is not None else ""
+            for i in node.inputs:
+                if i == 0:
+                    continue  # the network's input needs no gradient
+                if passing and incoming is not None:
+                    blocks[incoming][1] += 1
+                    block, view = incoming, True  # shared with the other inputs, or a view: never summed into
+                else:
+                    block, view = next(ids), False
+                    blocks[block] = [size(i), 1]
+                    live += size(i)
+                if i in grad:  # a second consumer: autograd sums the two gradients
+                    old, old_view = grad.pop(i)
+                    if not old_view:  # into the old one, in place (it is this input's alone)
+                        live -= drop(block)
+                        block, view = old, False
+                    else:  # into a new tensor
+                        total = next(ids)
+                        blocks[total] = [size(i), 1]
+                        live += size(i)
+                        peak = _larger(peak, live)
+                        live -= drop(old) + drop(block)
+                        block, view = total, False
+                grad[i] = (block, view)
+            peak = _larger(peak, live)
+            if incoming is not None:
+                live -= drop(incoming)
+            for o in release.get(node.index, ()):
+                if o != 0:  # the caller still holds the input
+                    live -= size(o)
+            live -= new_saved[node.index]
+        return _larger(peak, grads + state_temp_bytes)
 
 
 def _modules(path: str) -> list[str]:

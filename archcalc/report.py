@@ -117,8 +117,8 @@ def totals_lines(report: Report) -> list[str]:
         lines += [
             f"saved         {_bytes(t.saved_bytes)} kept by autograd for backward, {per}",
             f"gradients     {_bytes(t.grad_bytes)}; optimizer state ({t.optimizer}) {_bytes(t.optimizer_bytes)}",
-            f"train peak    {_bytes(t.train_peak_bytes)} = params + buffers + gradients + optimizer state + saved"
-            f" + backward {_bytes(t.backward_bytes)} (estimate)",
+            f"train peak    {_bytes(t.train_peak_bytes)} = params + buffers + optimizer state"
+            f" + {_bytes(t.train_step_bytes)} at the step's peak (activations, saved tensors, gradients)",
         ]
     unsupported = report.meta.get("unsupported") or {}
     if unsupported:
@@ -211,10 +211,9 @@ def render_fit(result: Any) -> str:
     ]
     if t.train_peak_bytes is not None:
         lines += [
-            f"  gradients     {_bytes(t.grad_bytes)}",
             f"  optimizer     {_bytes(t.optimizer_bytes)}",
-            f"  saved         {_bytes(t.saved_bytes)}",
-            f"  backward      {_bytes(t.backward_bytes)} (estimate)",
+            f"  step          {_bytes(t.train_step_bytes)} (activations, saved {_bytes(t.saved_bytes)},"
+            f" gradients {_bytes(t.grad_bytes)}, at the step's peak)",
         ]
     else:
         lines.append(f"  activations   {_bytes(t.peak_activation_bytes)} (eager peak)")

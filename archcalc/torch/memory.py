@@ -129,6 +129,54 @@ def measure_saved_bytes(model: nn.Module, x: torch.Tensor) -> int:
 
 
 @dataclass(frozen=True)
+class TrainStep:
+    """Bytes of one training step measured with :class:`LiveStorages` on any device.
+
+    ``resident_bytes``: parameters, buffers and the optimizer state a warm-up step created;
+    ``step_bytes``: the most live storage during forward, backward and the optimizer step beyond
+    them (activations, saved tensors, gradients — created by backward after
+    ``zero_grad(set_to_none=True)``, as the standard loop does — and temporaries)."""
+
+    resident_bytes: int
+    step_bytes: int
+
+    @property
+    def peak_bytes(self) -> int:
+        return self.resident_bytes + self.step_bytes
+
+
+def _loss(out: Any) -> torch.Tensor:
+    """The sum of every tensor output (auxiliary heads included): a scalar to call backward on."""
+    return sum(o.sum() for o in tree_flatten(out)[0] if isinstance(o, torch.Tensor))  # type: ignore[return-value]
+
+
+def measure_train_step(model: nn.Module, x: torch.Tensor, optimizer: str = "sgd") -> TrainStep:
+    """One standard training step — ``zero_grad(set_to_none=True)``, forward, ``loss.backward()``,
+    ``optimizer.step()`` — after a warm-up step, in train mode, on x's device."""
+    model.train()
+    opt = OPTIMIZERS[optimizer](list(model.parameters()))
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        _loss(model(x)).backward()
+        opt.step()
+
+    step()
+    opt.zero_grad(set_to_none=True)
+    resident = _resident(model)
+    state = [v for s in opt.state.values() for v in s.values() if isinstance(v, torch.Tensor)]
+    for t in state:
+        resident[t.untyped_storage()] = True
+    resident_bytes = sum(t.untyped_storage().nbytes() for t in (*model.parameters(), *model.buffers(), *state))
+    tracker = LiveStorages(resident)
+    tracker.track(x)
+    tracker.sample()
+    with tracker:
+        step()
+    return TrainStep(resident_bytes, tracker.peak)
+
+
+@dataclass(frozen=True)
 class CudaMemory:
     """Bytes from the CUDA caching allocator (``torch.cuda.max_memory_allocated``).
 
@@ -177,3 +225,37 @@ def cuda_memory(model: nn.Module, x: torch.Tensor, train: bool = False, optimize
     step()
     torch.cuda.synchronize()
     return CudaMemory(baseline_bytes=baseline, peak_bytes=torch.cuda.max_memory_allocated(device))
+
+
+def zoo_table(names: list[str] | None = None, batch: int = 1) -> str:
+    """Markdown: for every zoo network with a reference model, the predicted and measured eager
+    inference peak and saved-for-backward bytes at the spec's input, on the CPU."""
+    from ..analysis import summarize
+    from ..spec import build, zoo
+    from .reference import reference_model, reference_of
+
+    nets = zoo()
+    lines = ["| network (reference) | input | peak predicted | peak measured | saved predicted | saved measured |",
+             "|---|---|---:|---:|---:|---:|"]
+    for name in names or [n for n, net in nets.items() if reference_of(net.meta)]:
+        ref = str(reference_of(nets[name].meta))
+        graph = build(nets[name])
+        model = reference_model(ref).to_empty(device="cpu")
+        x = torch.zeros((batch, *graph.input_shape))
+        peak = measure_inference_peak(model, x)
+        try:
+            saved: int | None = measure_saved_bytes(model, x)
+        except ValueError:  # train-mode batch norm on one value per channel: PyTorch refuses
+            saved = None
+        train = summarize(graph, batch=batch, train=True).totals
+        cells = [f"{train.peak_activation_bytes:,}", f"{peak:,}" + ("" if peak == train.peak_activation_bytes else " ✗"),
+                 f"{train.saved_bytes:,}",
+                 "refused by PyTorch" if saved is None else f"{saved:,}" + ("" if saved == train.saved_bytes else " ✗")]
+        lines.append(f"| {name} ({ref}) | {'x'.join(map(str, graph.input_shape))} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(zoo_table(sys.argv[1:] or None))

@@ -10,11 +10,14 @@
 * :func:`measure_saved_bytes` — one forward in train mode: the bytes autograd keeps for backward,
   read with ``torch.autograd.graph.saved_tensors_hooks`` (distinct storages, parameters
   excluded: a conv saves its weight too, but the weight is resident anyway).
+* :func:`measure_train_step` — one standard training step with the same tracker: what it holds
+  beyond parameters, buffers and optimizer state (activations, saved tensors, gradients).
 * :func:`cuda_memory` — on a CUDA device, ``torch.cuda.max_memory_allocated`` around a forward
-  pass or a full training step, with the resident baseline (weights, buffers, input; gradients
-  and optimizer state after a warm-up step) stated apart.
+  pass or a full training step, with the resident baseline (weights, buffers, input; optimizer
+  state after a warm-up step) stated apart.
 
-Everything runs on the model's own device; ``meta`` works for the first two (no arithmetic).
+Everything but the last runs on x's device; ``meta`` is a fast proxy (no arithmetic) but its
+batch-norm kernel returns statistics the CPU's leaves empty in eval mode (tests/test_memory.py).
 """
 
 from __future__ import annotations
@@ -181,7 +184,7 @@ class CudaMemory:
     """Bytes from the CUDA caching allocator (``torch.cuda.max_memory_allocated``).
 
     ``baseline_bytes``: allocated before the measured step — parameters, buffers and the input,
-    and in training the gradients and optimizer state left by a warm-up step.
+    and in training the optimizer state left by a warm-up step.
     ``peak_bytes``: the most allocated during the step, baseline included;
     ``peak_bytes - baseline_bytes`` is what the step itself adds."""
 
@@ -194,13 +197,14 @@ class CudaMemory:
 
 
 def cuda_memory(model: nn.Module, x: torch.Tensor, train: bool = False, optimizer: str | None = None) -> CudaMemory:
-    """Peak allocated CUDA memory of one inference forward, or with ``train`` one training step
-    (forward, backward, and ``optimizer`` step if given: sgd, momentum, adam, adamw). A warm-up
-    step runs first so that gradients and optimizer state already exist, as in a training loop."""
+    """Peak allocated CUDA memory of one inference forward, or with ``train`` one standard
+    training step (``zero_grad(set_to_none=True)``, forward, backward, and ``optimizer`` step if
+    given: sgd, momentum, adam, adamw). A warm-up step runs first so that the optimizer state
+    exists, as in a training loop; the baseline is what is allocated before the measured step."""
     if not torch.cuda.is_available():
         raise RuntimeError("cuda_memory needs a CUDA device")
     device = torch.device("cuda")
-    model = model.to(device)
+    model = model.to(device).train(train)
     x = x.to(device)
     opt = OPTIMIZERS[optimizer](list(model.parameters())) if optimizer else None
 
@@ -209,16 +213,14 @@ def cuda_memory(model: nn.Module, x: torch.Tensor, train: bool = False, optimize
             with torch.no_grad():
                 model(x)
             return
-        out = model(x)
-        loss = sum(o.float().sum() for o in (out if isinstance(out, (tuple, list)) else [out]) if torch.is_tensor(o))
-        loss.backward()
+        model.zero_grad(set_to_none=True)
+        _loss(model(x)).backward()
         if opt is not None:
             opt.step()
-        del out, loss
 
-    model.train(train)
     if train:
-        step()  # gradients (and optimizer state) exist from here on, as in steady training
+        step()
+        model.zero_grad(set_to_none=True)
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats(device)
     baseline = torch.cuda.memory_allocated(device)

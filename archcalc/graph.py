@@ -212,8 +212,10 @@ class Graph:
         Forward (train mode) as :meth:`eager_peak_bytes`, except that storages autograd saves
         stay alive. Backward walks the layers in reverse: each layer allocates its parameters'
         gradients (kept to the end of the step) and a gradient for each input — views, adds and
-        concatenations pass theirs through, a tensor read twice sums its two gradients into a
-        third — then drops its output's gradient and the saved storages no earlier layer needs.
+        concatenations pass theirs on (``Layer.passes_gradient``); a tensor read twice has its
+        second gradient summed into the first in place when that one is its own, else into a
+        new tensor — then drops its output's gradient and the saved storages no earlier layer
+        needs.
         The optimizer step then holds every gradient plus ``state_temp_bytes`` (Adam's square
         root of its second moments)."""
         owner = self._eager_owners(train=True)
@@ -245,7 +247,7 @@ class Graph:
             release.setdefault(first, []).append(o)
         # backward: gradients as blocks shared by reference (a view or add passes its own on)
         blocks: dict[int, list[int]] = {}  # block id -> [bytes, references]
-        grad: dict[int, tuple[int, bool]] = {}  # node index -> (block holding its output's gradient, passed on)
+        grad: dict[int, tuple[int, bool]] = {}  # node index -> (block of its output's gradient, shared)
         grads = 0
         ids = itertools.count()
 
@@ -261,30 +263,30 @@ class Graph:
             param_grads = node.cost.params * value_bytes
             grads += param_grads
             live += param_grads
-            passing = node.layer.gradient_pass() if node.layer is not None else ""
+            passes = node.layer is not None and node.layer.passes_gradient()
             for i in node.inputs:
                 if i == 0:
                     continue  # the network's input needs no gradient
-                if passing and incoming is not None:
+                if passes and incoming is not None:
                     blocks[incoming][1] += 1
-                    block, view = incoming, True  # shared with the other inputs, or a view: never summed into
+                    block, shared = incoming, True  # another tensor's gradient or a view of it
                 else:
-                    block, view = next(ids), False
+                    block, shared = next(ids), False
                     blocks[block] = [size(i), 1]
                     live += size(i)
                 if i in grad:  # a second consumer: autograd sums the two gradients
-                    old, old_view = grad.pop(i)
-                    if not old_view:  # into the old one, in place (it is this input's alone)
+                    old, old_shared = grad.pop(i)
+                    if not old_shared:  # into the first, in place: it is this input's alone
                         live -= drop(block)
-                        block, view = old, False
+                        block, shared = old, False
                     else:  # into a new tensor
                         total = next(ids)
                         blocks[total] = [size(i), 1]
                         live += size(i)
                         peak = _larger(peak, live)
                         live -= drop(old) + drop(block)
-                        block, view = total, False
-                grad[i] = (block, view)
+                        block, shared = total, False
+                grad[i] = (block, shared)
             peak = _larger(peak, live)
             if incoming is not None:
                 live -= drop(incoming)

@@ -251,11 +251,10 @@ class Layer:
         """What autograd saves for backward in train mode (nothing for data movement)."""
         return Saved()
 
-    def gradient_pass(self) -> str:
-        """How backward hands the output's gradient to the inputs without a new tensor: "view"
-        (a view's reshape, a concatenation's slices), "same" (an add gives every input the
-        gradient itself), or "" (a new gradient tensor per input)."""
-        return "view" if self.view else ""
+    def passes_gradient(self) -> bool:
+        """True when backward hands the output's gradient to the inputs without a new tensor
+        (a view's reshape, a concatenation's slices, an add's gradient itself)."""
+        return self.view
 
     def config(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.fields}
@@ -725,8 +724,8 @@ class Dropout(Layer):
     def eager_allocates(self, inputs: list[Shape], out: Shape, train: bool = False) -> bool:
         return train and 0 < self.p  # F.dropout(training=False) returns its input itself
 
-    def gradient_pass(self) -> str:
-        return ""  # in train mode: grad * noise
+    def passes_gradient(self) -> bool:
+        return False  # in train mode: grad * noise
 
     def saved(self, inputs: list[Shape], out: Shape) -> Saved:
         # On CPU (and meta) dropout is input * noise, and mul saves the noise: one value per
@@ -778,8 +777,8 @@ class Chunk(Layer):
     def describe(self) -> str:
         return f"{self.index + 1} of {self.chunks}"
 
-    def gradient_pass(self) -> str:
-        return ""  # a slice's backward writes into a zero tensor of the input's size
+    def passes_gradient(self) -> bool:
+        return False  # a slice's backward writes into a zero tensor of the input's size
 
     def output(self, inputs: list[Shape]) -> Shape:
         c = inputs[0][0]
@@ -910,8 +909,8 @@ class Concat(_Merge):
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
         return Cost()
 
-    def gradient_pass(self) -> str:
-        return "view"  # each input's gradient is a slice of the output's
+    def passes_gradient(self) -> bool:
+        return True  # each input's gradient is a slice of the output's
 
 
 @register
@@ -919,8 +918,8 @@ class Add(_Merge):
     type = "add"
     summary = "elementwise sum of branches (residual shortcut)"
 
-    def gradient_pass(self) -> str:
-        return "same"
+    def passes_gradient(self) -> bool:
+        return True  # every input's gradient is the output's
 
     def output(self, inputs: list[Shape]) -> Shape:
         if any(s != inputs[0] for s in inputs[1:]):

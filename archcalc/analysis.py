@@ -254,7 +254,7 @@ def fit(graph: Graph, memory_bytes: int, dtype: str = "float32", train: bool = F
         reports[batch] = summarize(graph, batch=batch, dtype=dtype, train=train, optimizer=optimizer)
         value = peak_bytes(reports[batch])
         if not isinstance(value, int):
-            raise SpecError(f"{graph.name}: the peak depends on symbolic sizes ({value}); give numbers with --input")
+            raise SpecError(f"{graph.name}: the peak depends on symbolic sizes; give numbers with --input")
         return value
 
     one = need(1)

@@ -233,3 +233,20 @@ def test_cuda_memory_needs_cuda():
         pytest.skip("a CUDA device is present")
     with pytest.raises(RuntimeError, match="CUDA"):
         cuda_memory(nn.Linear(2, 2), torch.zeros(1, 2))
+
+
+def test_train_step_on_a_hand_worked_network(tmp_path):
+    """conv(1->2, 1x1, no bias) -> ReLU in place -> conv(2->2, 1x1, no bias) on one 4x4 image,
+    float32. Paper, at the peak (the ReLU's backward): the input x (1*16*4 = 64 B, held by the
+    caller), conv1's output (2*16*4 = 128 B, saved by the ReLU and conv2), the loss and its
+    seed (4 + 4), conv2's input gradient (128) and weight gradient (2*2*4 = 16), and the ReLU's
+    input gradient (128): 472 B."""
+    from archcalc.torch.memory import measure_train_step
+
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text("name: tiny\ninput: 4x4x1\nlayers:\n"
+                    "  - conv: {out: 2, kernel: 1, bias: false}\n  - relu\n  - conv: {out: 2, kernel: 1, bias: false}\n")
+    model = nn.Sequential(nn.Conv2d(1, 2, 1, bias=False), nn.ReLU(inplace=True), nn.Conv2d(2, 2, 1, bias=False))
+    expected = 64 + 128 + 4 + 4 + 128 + 16 + 128
+    assert measure_train_step(model, torch.zeros(1, 1, 4, 4), "sgd").step_bytes == expected
+    assert archcalc.analyze(str(spec), train=True).totals.train_step_bytes == expected

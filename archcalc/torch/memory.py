@@ -22,6 +22,8 @@ batch-norm kernel returns statistics the CPU's leaves empty in eval mode (tests/
 
 from __future__ import annotations
 
+import functools
+import operator
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -150,7 +152,7 @@ class TrainStep:
 
 def _loss(out: Any) -> torch.Tensor:
     """The sum of every tensor output (auxiliary heads included): a scalar to call backward on."""
-    return sum(o.sum() for o in tree_flatten(out)[0] if isinstance(o, torch.Tensor))  # type: ignore[return-value]
+    return functools.reduce(operator.add, [o.sum() for o in tree_flatten(out)[0] if isinstance(o, torch.Tensor)])
 
 
 def measure_train_step(model: nn.Module, x: torch.Tensor, optimizer: str = "sgd") -> TrainStep:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Mapping
 
 from .errors import SpecError
@@ -30,6 +30,14 @@ WEIGHTED_TYPES = {"conv", "linear"}
 #: layers whose parameters are normalisation scale/shift (BN's gamma, beta), not weights
 NORM_TYPES = {"batchnorm"}
 
+#: optimizer state per parameter value, in the parameters' dtype (torch.optim): plain SGD keeps
+#: none, SGD with momentum one buffer, Adam and AdamW two moments (their per-tensor `step`
+#: counters, 4 bytes per parameter tensor, are left out)
+OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
+#: temporaries of one optimizer step per parameter value (torch.optim's foreach Adam(W): the
+#: square root of the second moments; SGD updates in place)
+OPTIMIZER_TEMP = {"sgd": 0, "momentum": 0, "adam": 1, "adamw": 1}
+
 
 @dataclass(frozen=True)
 class Row:
@@ -51,6 +59,7 @@ class Row:
     executed: bool = True  # False: an auxiliary head that exists but does not run at inference
     alias: str = ""  # the paper's / lecture's name of the layer (conv1_1, fc6), where the spec gives one
     stride: int = 1  # how much coarser the output grid is than the input's (a single-input layer)
+    saved: int | None = None  # train mode: bytes autograd keeps for this layer's backward, x batch
 
     @property
     def stored_activations(self) -> int:
@@ -59,7 +68,7 @@ class Row:
     @property
     def trivial(self) -> bool:
         """A row that changes no number: an in-place activation, dropout, flatten, ..."""
-        return self.inplace and not (self.params or self.macs or self.ops)
+        return self.inplace and not (self.params or self.macs or self.ops or self.saved)
 
 
 @dataclass(frozen=True)
@@ -76,9 +85,22 @@ class Totals:
     activation_bytes: int
     param_bytes: int
     buffer_bytes: int
-    peak_activation_bytes: int
+    peak_activation_bytes: int  # eager PyTorch's inference peak (docs/conventions.md, Memory)
+    ideal_peak_activation_bytes: int  # each tensor freed right after its last reader
     weighted_layers: int  # conv + linear layers on the longest path: the papers' "depth"
     norm_params: int = 0  # normalisation scale/shift (batch norm gamma, beta)
+    # train mode only (summarize(train=True)); None otherwise
+    optimizer: str | None = None
+    saved_bytes: int | None = None  # autograd's saved tensors, one train-mode forward
+    grad_bytes: int | None = None  # one gradient per parameter
+    optimizer_bytes: int | None = None  # optimizer state
+    train_step_bytes: int | None = None  # simulated: the most one step holds beyond params, buffers, state
+    train_peak_bytes: int | None = None  # params + buffers + optimizer state + train_step_bytes
+
+    @property
+    def inference_peak_bytes(self) -> int:
+        """Everything resident during inference: parameters, buffers and the activation peak."""
+        return self.param_bytes + self.buffer_bytes + self.peak_activation_bytes
 
 
 @dataclass(frozen=True)
@@ -110,6 +132,8 @@ class Report:
         for r in self.rows:
             d = asdict(r)
             d["output"] = list(r.output)
+            if r.saved is None:
+                del d["saved"]
             layers.append(d)
         return {
             "name": self.name,
@@ -118,7 +142,7 @@ class Report:
             "dtype": self.dtype,
             "count": self.count,
             "layers": layers,
-            "totals": asdict(self.totals),
+            "totals": {k: v for k, v in asdict(self.totals).items() if v is not None},
             "unsupported": dict(self.meta.get("unsupported") or {}),
         }
 
@@ -209,7 +233,12 @@ def find_scope(report: Report, name: str) -> Scope | None:
     return None
 
 
-def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs") -> Report:
+def summarize(
+    graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs", train: bool = False, optimizer: str = "sgd"
+) -> Report:
+    """Rows and totals of a graph; with ``train``, also what one training step keeps in memory."""
+    if optimizer not in OPTIMIZER_STATE:
+        raise SpecError(f"--optimizer: unknown optimizer {optimizer!r} (choose from {', '.join(OPTIMIZER_STATE)})")
     if dtype not in DTYPE_BYTES:
         raise SpecError(f"unknown dtype {dtype!r} (choose from {', '.join(DTYPE_BYTES)})")
     if count not in COUNTS:
@@ -218,6 +247,8 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
         raise SpecError(f"batch must be a positive integer, got {batch!r}")
     ops_of = COUNTS[count][1]
     alias_of = {path: alias for alias, path in (graph.meta.get("aliases") or {}).items()}
+    nbytes = DTYPE_BYTES[dtype]
+    saved = [a * batch + b for a, b in graph.saved_bytes(nbytes)] if train else [None] * len(graph.nodes)
     rows = tuple(
         Row(
             name=n.name,
@@ -238,10 +269,10 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
             executed=n.executed,
             alias=alias_of.get(n.name, ""),
             stride=n.rf.jump[0] // graph.nodes[n.inputs[0]].rf.jump[0] if len(n.inputs) == 1 else 1,
+            saved=s,
         )
-        for n in graph.nodes
+        for n, s in zip(graph.nodes, saved)
     )
-    nbytes = DTYPE_BYTES[dtype]
     params = sum(r.params for r in rows)
     biases = sum(r.biases for r in rows)
     norm_params = sum(r.params for r in rows if r.type in NORM_TYPES)
@@ -260,10 +291,25 @@ def summarize(graph: Graph, batch: int = 1, dtype: str = "float32", count: str =
         activation_bytes=activations * nbytes,
         param_bytes=params * nbytes,
         buffer_bytes=buffers * nbytes,
-        peak_activation_bytes=graph.peak_live_values() * batch * nbytes,
+        peak_activation_bytes=graph.eager_peak_bytes(nbytes) * batch,
+        ideal_peak_activation_bytes=graph.peak_live_values() * batch * nbytes,
         weighted_layers=graph.depth(WEIGHTED_TYPES),
         norm_params=norm_params,
     )
+    if train:
+        saved_total = sum(r.saved for r in rows)
+        grads = params * nbytes
+        state = OPTIMIZER_STATE[optimizer] * params * nbytes
+        step = graph.train_step_bytes(nbytes, batch, OPTIMIZER_TEMP[optimizer] * params * nbytes)
+        totals = replace(
+            totals,
+            optimizer=optimizer,
+            saved_bytes=saved_total,
+            grad_bytes=grads,
+            optimizer_bytes=state,
+            train_step_bytes=step,
+            train_peak_bytes=totals.param_bytes + totals.buffer_bytes + state + step,
+        )
     return Report(graph.name, graph.source, graph.input_shape, batch, dtype, count, rows, totals, graph.meta)
 
 
@@ -318,6 +364,58 @@ def comparison_caveats(reports: list[Report]) -> list[str]:
         lines.append("accuracy figures come from different training recipes or evaluations: "
                      + "; ".join(f"{name}: {p}" for name, p in protocols.items()))
     return lines
+@dataclass(frozen=True)
+class Fit:
+    """The largest batch whose predicted peak fits in ``memory_bytes``, and its report."""
+
+    memory_bytes: int
+    report: Report  # at the largest batch that fits
+    next_peak_bytes: int  # the peak one image more would need (more than memory_bytes)
+
+    @property
+    def batch(self) -> int:
+        return self.report.batch
+
+    @property
+    def peak_bytes(self) -> int:
+        return peak_bytes(self.report)
+
+
+def peak_bytes(report: Report) -> int:
+    """Everything resident at the peak: ``train_peak_bytes`` with train, else parameters +
+    buffers + the inference activation peak."""
+    t = report.totals
+    return t.train_peak_bytes if t.train_peak_bytes is not None else t.inference_peak_bytes
+
+
+def fit(graph: Graph, memory_bytes: int, dtype: str = "float32", train: bool = False, optimizer: str = "sgd") -> Fit:
+    """The largest batch that fits in ``memory_bytes``. The peak grows with the batch (each term
+    is a fixed part plus a part proportional to it, and the training peak is the larger of two
+    such sums), so the answer is found by doubling and then bisecting."""
+    if isinstance(memory_bytes, bool) or not isinstance(memory_bytes, int) or memory_bytes <= 0:
+        raise SpecError(f"--memory must be a positive size (e.g. 16GiB), got {memory_bytes!r}")
+    reports: dict[int, Report] = {}
+
+    def need(batch: int) -> int:
+        reports[batch] = summarize(graph, batch=batch, dtype=dtype, train=train, optimizer=optimizer)
+        value = peak_bytes(reports[batch])
+        if not isinstance(value, int):
+            raise SpecError(f"{graph.name}: the peak depends on symbolic sizes; give numbers with --input")
+        return value
+
+    one = need(1)
+    if one > memory_bytes:
+        raise SpecError(f"--memory {memory_bytes:,} B: not even a batch of 1 fits ({graph.name} needs {one:,} B)")
+    fits, too_big = 1, 2
+    while need(too_big) <= memory_bytes:
+        fits, too_big = too_big, 2 * too_big
+    while too_big - fits > 1:
+        middle = (fits + too_big) // 2
+        if need(middle) <= memory_bytes:
+            fits = middle
+        else:
+            too_big = middle
+    return Fit(memory_bytes, reports[fits], need(fits + 1))
 
 
 def analyze(
@@ -327,12 +425,15 @@ def analyze(
     dtype: str = "float32",
     count: str = "macs",
     params: Mapping[str, Any] | None = None,
+    train: bool = False,
+    optimizer: str = "sgd",
 ) -> Report:
     """Analyse a network: a built-in name, a spec file path, a NetworkDef or a compiled Graph.
 
     ``input`` overrides the spec's input: ``"299x299x3"`` (H×W×C) or a ``(C, H, W)`` tuple.
     Counts are per image unless ``batch`` is given; ``dtype`` sets bytes per value; ``count``
-    picks the operation convention of the ``ops`` column (macs, fvcore, torch).
+    picks the operation convention of the ``ops`` column (macs, fvcore, torch). ``train`` adds
+    training memory (saved tensors, gradients, ``optimizer`` state: sgd, momentum, adam, adamw).
     """
     from .spec import NetworkDef, build, find
 
@@ -341,5 +442,5 @@ def analyze(
     else:
         net = target if isinstance(target, NetworkDef) else find(str(target))
         graph = build(net, input=input, params=params)
-    return summarize(graph, batch=batch, dtype=dtype, count=count)
+    return summarize(graph, batch=batch, dtype=dtype, count=count, train=train, optimizer=optimizer)
 

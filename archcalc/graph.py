@@ -3,6 +3,7 @@ tensor liveness for peak memory."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +130,203 @@ class Graph:
                 live -= numel(node.shape)  # produced but never read (dead branch)
         return peak
 
+    def eager_peak_bytes(self, value_bytes: int) -> int:
+        """Bytes per image: the most memory live at once in one eager PyTorch forward under
+        no_grad, sampled after every op (docs/conventions.md, Memory).
+
+        A tensor lives until its last Python reference dies: after the last layer reading it
+        has returned, and after every module it was passed to has returned — each dotted
+        prefix of the layer paths (``layer1``, ``layer1.0``) is a module call whose caller
+        holds its argument until it returns. The input lives all pass (the caller holds it),
+        the outputs to the end. A layer allocates its output unless PyTorch returns a view or
+        works in place (``Layer.eager_allocates``); ``Layer.scratch_bytes`` is memory an op
+        allocates beside its output and drops as the layer returns (max pool's int64 indices).
+        """
+        nodes = [n for n in self.nodes if n.executed]
+        owner = self._eager_owners()
+        frees = self._frees(nodes, owner)
+        live = peak = 0
+        for node in nodes:
+            if owner[node.index] == node.index:
+                live += numel(node.shape) * value_bytes
+            peak = _larger(peak, live + self._scratch(node, value_bytes))
+            for o in frees.get(node.index, ()):
+                live -= numel(self.nodes[o].shape) * value_bytes
+        return peak
+
+    def _frees(self, nodes: list[Node], owner: dict[int, int]) -> dict[int, list[int]]:
+        """Step -> storages (owner indices) whose last reference dies after that step runs."""
+        end = len(self.nodes)
+        free_at: dict[int, int] = {}
+
+        def hold(index: int, step: int) -> None:
+            o = owner[index]
+            free_at[o] = max(free_at.get(o, step), step)
+
+        last_in: dict[str, int] = {}  # module path -> index of its last layer
+        for node in nodes:
+            for scope in _modules(node.name):
+                last_in[scope] = node.index
+        for node in nodes:
+            hold(node.index, node.index)  # produced and never read: dropped at once
+            for i in node.inputs:
+                hold(i, node.index)
+                for scope in _modules(node.name):
+                    if not self.nodes[i].name.startswith(scope + "."):
+                        hold(i, last_in[scope])  # an argument of the module `scope`
+            if node.output:
+                hold(node.index, end)
+        hold(0, end)
+        hold(self.nodes[-1].index, end)
+        frees: dict[int, list[int]] = {}
+        for o, step in free_at.items():
+            frees.setdefault(step, []).append(o)
+        return frees
+
+    def _scratch(self, node: Node, value_bytes: int) -> int:
+        return 0 if node.layer is None else node.layer.scratch_bytes(self._in_shapes(node), node.shape, value_bytes)
+
+    def _eager_owners(self, train: bool = False) -> dict[int, int]:
+        """Node index -> index of the node whose output storage it uses in eager PyTorch."""
+        owner: dict[int, int] = {}
+        for node in self.nodes:
+            allocates = node.layer is None or node.layer.eager_allocates(self._in_shapes(node), node.shape, train)
+            owner[node.index] = node.index if allocates else owner[node.inputs[0]]
+        return owner
+
+    def _in_shapes(self, node: Node) -> list[Shape]:
+        return [self.nodes[i].shape for i in node.inputs]
+
+    def _saved(self, owner: dict[int, int], value_bytes: int) -> list[tuple[tuple[int, ...], int, int]]:
+        """Per node: (storages it saves, as owner indices; new bytes per image; new bytes per batch)."""
+        stat_bytes = 8 if value_bytes == 8 else 4  # batch-norm statistics: float32 (float64 for float64)
+        out = []
+        for node in self.nodes:
+            if node.layer is None:
+                out.append(((), 0, 0))
+                continue
+            saved = node.layer.saved(self._in_shapes(node), node.shape)
+            named = tuple(owner[node.inputs[k]] for k in saved.inputs) + ((owner[node.index],) if saved.output else ())
+            out.append((named, saved.values * value_bytes + 8 * saved.index_values, stat_bytes * saved.stat_values))
+        return out
+
+    def saved_bytes(self, value_bytes: int) -> list[tuple[int, int]]:
+        """Per node: what autograd saves for backward in one train-mode forward, as (bytes per
+        image, bytes per batch), counting each storage once, at the first layer that saves it
+        (``Layer.saved``). Every layer runs in train mode, auxiliary heads included."""
+        seen: set[int] = set()
+        out = []
+        for named, per_image, per_batch in self._saved(self._eager_owners(train=True), value_bytes):
+            for storage in named:
+                if storage not in seen:
+                    seen.add(storage)
+                    per_image += numel(self.nodes[storage].shape) * value_bytes
+            out.append((per_image, per_batch))
+        return out
+
+    def train_step_bytes(self, value_bytes: int, batch: int, state_temp_bytes: int = 0) -> int:
+        """Bytes: the most one training step holds beyond parameters, buffers and optimizer
+        state — a simulation of eager PyTorch's standard step (docs/conventions.md, Memory).
+
+        Forward (train mode) as :meth:`eager_peak_bytes`, except that storages autograd saves
+        stay alive. Backward walks the layers in reverse: each layer allocates its parameters'
+        gradients (kept to the end of the step) and a gradient for each input — views, adds and
+        concatenations pass theirs on (``Layer.passes_gradient``); a tensor read twice has its
+        second gradient summed into the first in place when that one is its own, else into a
+        new tensor — then drops its output's gradient and the saved storages no earlier layer
+        needs.
+        The optimizer step then holds every gradient plus ``state_temp_bytes`` (Adam's square
+        root of its second moments)."""
+        owner = self._eager_owners(train=True)
+        frees = self._frees(self.nodes, owner)
+        saved = self._saved(owner, value_bytes)
+
+        def size(index: int) -> int:
+            return numel(self.nodes[index].shape) * value_bytes * batch
+
+        retained: dict[int, int] = {}  # saved storage -> earliest layer saving it (freed after its backward)
+        for node, (named, _, _) in zip(self.nodes, saved):
+            for o in named:
+                retained[o] = min(retained.get(o, node.index), node.index)
+        live = peak = 0
+        new_saved = [per_image * batch + per_batch for _, per_image, per_batch in saved]
+        for node in self.nodes:
+            if owner[node.index] == node.index:
+                live += size(node.index)
+            live += new_saved[node.index]
+            peak = _larger(peak, live + self._scratch(node, value_bytes) * batch)
+            for o in frees.get(node.index, ()):
+                if o not in retained:
+                    live -= size(o)
+        outputs = {owner[self.nodes[-1].index], *(owner[n.index] for n in self.nodes if n.output)}
+        for o in outputs - set(retained) - {0}:
+            live -= size(o)  # the outputs die once the loss is computed
+        release: dict[int, list[int]] = {}
+        for o, first in retained.items():
+            release.setdefault(first, []).append(o)
+        # backward: gradients as blocks shared by reference (a view or add passes its own on)
+        blocks: dict[int, list[int]] = {}  # block id -> [bytes, references]
+        grad: dict[int, tuple[int, bool]] = {}  # node index -> (block of its output's gradient, shared)
+        grads = 0
+        ids = itertools.count()
+
+        def drop(block: int) -> int:
+            blocks[block][1] -= 1
+            if blocks[block][1] == 0:
+                return blocks.pop(block)[0]
+            return 0
+
+        live += 2 * value_bytes  # the scalar loss and its seed gradient
+        for node in reversed(self.nodes[1:]):
+            incoming, _ = grad.pop(node.index, (None, False))
+            param_grads = node.cost.params * value_bytes
+            grads += param_grads
+            live += param_grads
+            passes = node.layer is not None and node.layer.passes_gradient()
+            for i in node.inputs:
+                if i == 0:
+                    continue  # the network's input needs no gradient
+                if passes and incoming is not None:
+                    blocks[incoming][1] += 1
+                    block, shared = incoming, True  # another tensor's gradient or a view of it
+                else:
+                    block, shared = next(ids), False
+                    blocks[block] = [size(i), 1]
+                    live += size(i)
+                if i in grad:  # a second consumer: autograd sums the two gradients
+                    old, old_shared = grad.pop(i)
+                    if not old_shared:  # into the first, in place: it is this input's alone
+                        live -= drop(block)
+                        block, shared = old, False
+                    else:  # into a new tensor
+                        total = next(ids)
+                        blocks[total] = [size(i), 1]
+                        live += size(i)
+                        peak = _larger(peak, live)
+                        live -= drop(old) + drop(block)
+                        block, shared = total, False
+                grad[i] = (block, shared)
+            peak = _larger(peak, live)
+            if incoming is not None:
+                live -= drop(incoming)
+            for o in release.get(node.index, ()):
+                if o != 0:  # the caller still holds the input
+                    live -= size(o)
+            live -= new_saved[node.index]
+        return _larger(peak, grads + state_temp_bytes)
+
+
+def _modules(path: str) -> list[str]:
+    """The enclosing module paths of a layer path: ``layer1.0.conv1`` -> ``layer1``, ``layer1.0``."""
+    parts = path.split(".")
+    return [".".join(parts[:k]) for k in range(1, len(parts))]
+
+
+def _larger(a: Any, b: Any) -> Any:
+    try:
+        return b if b > a else a
+    except TypeError:  # symbolic sizes: keep every candidate in a sympy.Max
+        return largest([a, b])
 
 def _grow(rf: ReceptiveField, w: Window) -> ReceptiveField:
     size = tuple(r + (k - 1) * j for r, k, j in zip(rf.size, w.kernel, rf.jump))

@@ -148,6 +148,19 @@ class Cost:
 
 
 @dataclass(frozen=True)
+class Saved:
+    """What autograd keeps for one layer's backward in train mode, as PyTorch's derivative
+    formulas (tools/autograd/derivatives.yaml) save it on CPU. Tensors already in memory are
+    named (their storage counts once, however many layers save it); new ones are sized."""
+
+    inputs: tuple[int, ...] = ()  # positions of the inputs whose storage is saved
+    output: bool = False  # the output's storage is saved
+    values: int = 0  # per image: new tensors of the activation dtype (dropout noise, clones)
+    index_values: int = 0  # per image: new int64 tensors (max pool indices)
+    stat_values: int = 0  # per batch: new float32 vectors (batch-norm mean and inverse std)
+
+
+@dataclass(frozen=True)
 class Window:
     """Receptive-field effect of a layer along H and W: effective kernel and stride."""
 
@@ -224,6 +237,26 @@ class Layer:
     def reuses_input(self, inputs: list[Shape], out: Shape) -> bool:
         """True when the output reuses the (first) input's memory: no new activation tensor."""
         return self.view or bool(getattr(self, "inplace", False))
+
+    def eager_allocates(self, inputs: list[Shape], out: Shape, train: bool = False) -> bool:
+        """True when eager PyTorch allocates a new storage for the output (for the eager peak;
+        differs from ``not reuses_input`` where the lecture's convention counts a copy as free,
+        and in train mode, where dropout is no longer the identity)."""
+        return not self.reuses_input(inputs, out)
+
+    def scratch_bytes(self, inputs: list[Shape], out: Shape, value_bytes: int) -> int:
+        """Bytes per image PyTorch allocates with the output and frees when the layer returns
+        (live at the sample after the op, not after the layer)."""
+        return 0
+
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        """What autograd saves for backward in train mode (nothing for data movement)."""
+        return Saved()
+
+    def passes_gradient(self) -> bool:
+        """True when backward hands the output's gradient to the inputs without a new tensor
+        (a view's reshape, a concatenation's slices, an add's gradient itself)."""
+        return self.view
 
     def config(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.fields}
@@ -330,6 +363,9 @@ class Conv(Layer):
         macs = positions * self.weights(cin)
         return Cost(params=self.weights(cin) + biases, biases=biases, macs=macs, other_ops=biases * positions)
 
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        return Saved(inputs=(0,))  # aten.convolution saves its input (and the weight)
+
     def window(self, inputs: list[Shape]) -> Window:
         return Window(self.effective_kernel(), self.stride)
 
@@ -359,6 +395,9 @@ class Linear(Layer):
         biases = self.out if self.bias else 0
         rows = numel(inputs[0][:-1])
         return Cost(params=weights + biases, biases=biases, macs=rows * weights, other_ops=rows * biases)
+
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        return Saved(inputs=(0,))  # addmm saves its input (and the weight)
 
 
 # --------------------------------------------------------------------------------------------
@@ -437,6 +476,14 @@ class MaxPool(_Pool):
     summary = "max pooling (nn.MaxPool2d)"
     fields = {**_Pool.fields, "dilation": Field("pair", 1, minimum=1)}
 
+    def scratch_bytes(self, inputs: list[Shape], out: Shape, value_bytes: int) -> int:
+        # F.max_pool2d runs aten.max_pool2d_with_indices even under no_grad: one int64 index
+        # per output value, dropped when the layer returns.
+        return 8 * numel(out)
+
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        return Saved(inputs=(0,), index_values=numel(out))  # input and int64 indices
+
 
 @register
 class AvgPool(_Pool):
@@ -444,6 +491,9 @@ class AvgPool(_Pool):
     aliases = ("avg_pool",)
     summary = "average pooling (nn.AvgPool2d)"
     fields = {**_Pool.fields, "count_include_pad": Field("bool", True)}
+
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        return Saved(inputs=(0,))
 
 
 def _adaptive_bounds(size: int, out: int) -> tuple[int, int]:
@@ -466,6 +516,9 @@ class _Adaptive(Layer):
         # PyTorch itself still copies it; docs/conventions.md says so.
         return inputs[0] == out
 
+    def eager_allocates(self, inputs: list[Shape], out: Shape, train: bool = False) -> bool:
+        return True  # PyTorch copies even when the size does not change
+
     def output(self, inputs: list[Shape]) -> Shape:
         c, _, _ = _spatial(self, inputs[0])
         return (c, self.out[0], self.out[1])
@@ -485,6 +538,11 @@ class AdaptiveAvgPool(_Adaptive):
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
         n = numel(inputs[0])
         return Cost(other_ops=n, fvcore_extra=n)
+
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        # to 1x1 PyTorch takes a mean, whose backward needs only sizes; otherwise
+        # _adaptive_avg_pool2d saves its input
+        return Saved() if out[1:] == (1, 1) else Saved(inputs=(0,))
 
 
 @register
@@ -517,6 +575,9 @@ class AdaptiveMaxPool(_Adaptive):
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
         return Cost(other_ops=numel(inputs[0]))
 
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        return Saved(inputs=(0,), index_values=numel(out))
+
 
 # --------------------------------------------------------------------------------------------
 # Normalisation
@@ -547,6 +608,10 @@ class BatchNorm(Layer):
             fvcore_extra=(2 if self.affine else 1) * n,
         )
 
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        # native_batch_norm saves its input and the batch's mean and inverse std (C each)
+        return Saved(inputs=(0,), stat_values=2 * inputs[0][0])
+
 
 @register
 class LocalResponseNorm(Layer):
@@ -571,6 +636,19 @@ class LocalResponseNorm(Layer):
         # per element: `size` squares and adds, then scale, power and divide
         return Cost(other_ops=numel(out) * (2 * self.size + 3))
 
+    def scratch_bytes(self, inputs: list[Shape], out: Shape, value_bytes: int) -> int:
+        # F.local_response_norm runs ~8 ops; beside its input and output the most alive at once
+        # is the squares padded by size-1 channels (at pad) or two full-size temporaries (at
+        # add and pow, before the output exists: counted here as output + 2)
+        c, h, w = inputs[0]
+        return max(2 * numel(out), (c + self.size - 1) * h * w) * value_bytes
+
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        # F.local_response_norm: the input, the squares padded by size-1 channels (avg_pool3d's
+        # input), and two full-size temporaries (pow's result and the divisor)
+        c, h, w = inputs[0]
+        return Saved(inputs=(0,), values=(c + self.size - 1) * h * w + 2 * numel(out))
+
 
 # --------------------------------------------------------------------------------------------
 # Elementwise activations
@@ -579,6 +657,15 @@ class LocalResponseNorm(Layer):
 class _Activation(Layer):
     fields = {"inplace": Field("bool", False)}
     ops_per_element: ClassVar[int] = 1
+    #: what backward needs, (out of place, in place): "in" the input, "out" the result, "copy" the
+    #: input cloned before an in-place op overwrites it (autograd does this itself)
+    saves: ClassVar[tuple[str, str]] = ("in", "copy")
+
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        what = self.saves[1 if self.inplace else 0]
+        if what == "copy":
+            return Saved(values=numel(out))
+        return Saved(output=True) if what == "out" else Saved(inputs=(0,))
 
     def output(self, inputs: list[Shape]) -> Shape:
         return inputs[0]
@@ -587,7 +674,9 @@ class _Activation(Layer):
         return Cost(other_ops=numel(out) * self.ops_per_element)
 
 
-def _activation(name: str, summary: str, inplace: bool, ops: int = 1, aliases: tuple[str, ...] = ()) -> None:
+def _activation(
+    name: str, summary: str, inplace: bool, ops: int = 1, aliases: tuple[str, ...] = (), saves: tuple[str, str] = ("in", "copy")
+) -> None:
     cls = type(
         name.title().replace("_", ""),
         (_Activation,),
@@ -597,19 +686,21 @@ def _activation(name: str, summary: str, inplace: bool, ops: int = 1, aliases: t
             "summary": summary,
             "fields": {"inplace": Field("bool", inplace)},
             "ops_per_element": ops,
+            "saves": saves,
         },
     )
     register(cls)
 
 
 # Default `inplace` follows how torchvision builds its models (nn.ReLU(inplace=True), ...).
-_activation("relu", "ReLU, max(0, x)", True)
+# `saves`: measured with saved_tensors_hooks on torch 2.x (tests/test_memory.py checks each).
+_activation("relu", "ReLU, max(0, x)", True, saves=("out", "out"))
 _activation("relu6", "ReLU6, min(max(0, x), 6)", True, 2)
-_activation("leaky_relu", "leaky ReLU", True, 2)
-_activation("elu", "ELU", True, 3)
+_activation("leaky_relu", "leaky ReLU", True, 2, saves=("in", "out"))
+_activation("elu", "ELU", True, 3, saves=("in", "out"))
 _activation("gelu", "GELU", False, 8)
-_activation("sigmoid", "logistic sigmoid", False, 3)
-_activation("tanh", "hyperbolic tangent", False, 3)
+_activation("sigmoid", "logistic sigmoid", False, 3, saves=("out", "out"))
+_activation("tanh", "hyperbolic tangent", False, 3, saves=("out", "out"))
 _activation("hardsigmoid", "hard sigmoid, relu6(x+3)/6", False, 3)
 _activation("hardswish", "hard swish, x*relu6(x+3)/6", True, 4, ("hswish",))
 _activation("silu", "SiLU / swish, x*sigmoid(x)", True, 4, ("swish",))
@@ -639,6 +730,9 @@ class Softmax(Layer):
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
         return Cost(other_ops=3 * numel(out))  # exp, sum, divide
 
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        return Saved(output=True)
+
 
 # --------------------------------------------------------------------------------------------
 # Shape-only layers (views)
@@ -654,6 +748,17 @@ class Dropout(Layer):
     def validate(self) -> None:
         if not 0 <= self.p <= 1:
             raise LayerError(f"p must be between 0 and 1, got {self.p}")
+
+    def eager_allocates(self, inputs: list[Shape], out: Shape, train: bool = False) -> bool:
+        return train and 0 < self.p  # F.dropout(training=False) returns its input itself
+
+    def passes_gradient(self) -> bool:
+        return False  # in train mode: grad * noise
+
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        # On CPU (and meta) dropout is input * noise, and mul saves the noise: one value per
+        # element in the activation dtype. CUDA's fused kernel saves a bool mask instead.
+        return Saved(values=numel(out)) if 0 < self.p < 1 else Saved()
 
     def output(self, inputs: list[Shape]) -> Shape:
         return inputs[0]
@@ -699,6 +804,9 @@ class Chunk(Layer):
 
     def describe(self) -> str:
         return f"{self.index + 1} of {self.chunks}"
+
+    def passes_gradient(self) -> bool:
+        return False  # a slice's backward writes into a zero tensor of the input's size
 
     def output(self, inputs: list[Shape]) -> Shape:
         c = inputs[0][0]
@@ -837,11 +945,17 @@ class Concat(_Merge):
     def cost(self, inputs: list[Shape], out: Shape) -> Cost:
         return Cost()
 
+    def passes_gradient(self) -> bool:
+        return True  # each input's gradient is a slice of the output's
+
 
 @register
 class Add(_Merge):
     type = "add"
     summary = "elementwise sum of branches (residual shortcut)"
+
+    def passes_gradient(self) -> bool:
+        return True  # every input's gradient is the output's
 
     def output(self, inputs: list[Shape]) -> Shape:
         if any(s != inputs[0] for s in inputs[1:]):
@@ -854,6 +968,9 @@ class Mul(_Merge):
     type = "mul"
     aliases = ("scale",)
     summary = "elementwise / channel-wise product of branches (squeeze-and-excitation scaling)"
+
+    def saved(self, inputs: list[Shape], out: Shape) -> Saved:
+        return Saved(inputs=tuple(range(len(inputs))))  # each factor's gradient needs the others
 
     def output(self, inputs: list[Shape]) -> Shape:
         full = max(inputs, key=numel)

@@ -82,13 +82,19 @@ def iec(nbytes: Any) -> str:
     return f"{value:.1f} PiB"  # pragma: no cover
 
 
+def _bytes(n: Any) -> str:
+    """`24.5 MiB (25,690,112 B)`; a symbolic value once."""
+    return iec(n) if is_symbolic(n) else f"{iec(n)} ({n:,} B)"
+
+
 def _visible(report: Report, all_rows: bool) -> Iterable[Row]:
     return report.rows if all_rows else [r for r in report.rows if not r.trivial]
 
 
 def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str, depth: int | None = None) -> str:
     num = exact if exact_numbers else si
-    headers = ["layer", "type", "config", "output", "memory", "params", report.count_label, "RF"]
+    train = report.totals.saved_bytes is not None
+    headers = ["layer", "type", "config", "output", "memory", *(["saved"] if train else []), "params", report.count_label, "RF"]
     body = []
     rows = list(_visible(report, all_rows))
     alias_of = {path: alias for alias, path in (report.meta.get("aliases") or {}).items()}
@@ -106,19 +112,22 @@ def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str, depth:
             layers = sum(1 for r in s.rows if r.type in WEIGHTED_TYPES)
             kind, config, memory = "scope", f"{layers} conv + linear", num(s.stored_activations)
         alias = alias_of.get(s.name)
+        saved = sum(r.saved or 0 for r in s.rows) if train else 0
         body.append([
             indent + s.name + (f" ({alias})" if alias else ""),
             kind,
             config,
             fmt_shape(s.output),
             memory,
+            *([(exact(saved) if exact_numbers else iec(saved)) if saved else ""] if train else []),
             num(s.params) if s.params else "",
             num(s.ops) if s.ops else "",
             rf_text(s),
         ])
     t = report.totals
-    body.append(["total", "", "", "", num(t.activations), num(t.params), num(t.ops), ""])
-    align = ("left", "left", "left", "right", "right", "right", "right", "right")
+    saved_total = [(exact(t.saved_bytes) if exact_numbers else iec(t.saved_bytes))] if train else []
+    body.append(["total", "", "", "", num(t.activations), *saved_total, num(t.params), num(t.ops), ""])
+    align = ("left", "left", "left", "right", "right", *(["right"] if train else []), "right", "right", "right")
     return tabulate(body, headers=headers, tablefmt=fmt, colalign=align, disable_numparse=True)
 
 
@@ -138,10 +147,17 @@ def totals_lines(report: Report) -> list[str]:
         lines.append(f"MACs          {both(t.macs)} {per}")
     lines += [
         f"activations   {both(t.activations)} values stored, input included = {iec(t.activation_bytes)} {per}",
-        f"peak live     {iec(t.peak_activation_bytes)}" + ("" if is_symbolic(t.peak_activation_bytes) else f" ({t.peak_activation_bytes:,} B)")
-        + f" during one forward pass, {per}",
+        f"peak live     {_bytes(t.peak_activation_bytes)} in one eager forward, {per}"
+        f" (ideal liveness: {_bytes(t.ideal_peak_activation_bytes)})",
         f"depth         {t.weighted_layers} weighted layers (conv + linear) on the longest path",
     ]
+    if t.train_peak_bytes is not None:
+        lines += [
+            f"saved         {_bytes(t.saved_bytes)} kept by autograd for backward, {per}",
+            f"gradients     {_bytes(t.grad_bytes)}; optimizer state ({t.optimizer}) {_bytes(t.optimizer_bytes)}",
+            f"train peak    {_bytes(t.train_peak_bytes)} = params + buffers + optimizer state"
+            f" + {_bytes(t.train_step_bytes)} at the step's peak (activations, saved tensors, gradients)",
+        ]
     unsupported = report.meta.get("unsupported") or {}
     if unsupported:
         ops = ", ".join(f"{name} x{count}" for name, count in sorted(unsupported.items()))
@@ -185,7 +201,7 @@ def render_comparison(reports: list[Report], fmt: str = "text", baseline: str | 
 
         out = []
         for r in reports:
-            d = {"name": r.name, "totals": r.totals.__dict__, "accuracy": r.meta.get("accuracy") or []}
+            d = {"name": r.name, "totals": r.to_dict()["totals"], "accuracy": r.meta.get("accuracy") or []}
             if base is not None:
                 d["vs_baseline"] = {k: {"difference": getattr(r.totals, k) - getattr(base.totals, k)} for k in ("inference_params", "ops")}
             out.append(d)
@@ -270,11 +286,12 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False, depth: int
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        columns = CSV_COLUMNS + (("saved",) if report.totals.saved_bytes is not None else ())
+        writer.writerow(columns)
         for r in report.rows:
             d = r.__dict__
             writer.writerow([fmt_shape(r.output) if c == "output" else pair(d[c]) if c in ("receptive_field", "rf_jump")
-                             else d[c] for c in CSV_COLUMNS])
+                             else d[c] for c in columns])
         return out.getvalue().rstrip("\n")
     exact = fmt == "markdown"
     table = _table(report, all_rows, exact, "github" if exact else "simple", depth)
@@ -287,3 +304,27 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False, depth: int
     if any(r.global_context for r in report.rows):
         hidden.append("  (RF n+g: the convolutional path's field n, plus whole-image context through a gate such as SE)")
     return "\n".join([*head, "", table, *hidden, "", *totals_lines(report)])
+
+
+def render_fit(result: Any) -> str:
+    """`archcalc fit`: the batch found and the breakdown of its peak (an analysis.Fit)."""
+    r, t = result.report, result.report.totals
+    mode = f"training ({t.optimizer})" if t.train_peak_bytes is not None else "inference"
+    lines = [
+        f"{r.name}: batch {r.batch:,} fits in {_bytes(result.memory_bytes)} ({mode}, {r.dtype}, input {fmt_shape(r.input)})",
+        f"  params        {_bytes(t.param_bytes)}",
+        f"  buffers       {_bytes(t.buffer_bytes)}",
+    ]
+    if t.train_peak_bytes is not None:
+        lines += [
+            f"  optimizer     {_bytes(t.optimizer_bytes)}",
+            f"  step          {_bytes(t.train_step_bytes)} (activations, saved {_bytes(t.saved_bytes)},"
+            f" gradients {_bytes(t.grad_bytes)}, at the step's peak)",
+        ]
+    else:
+        lines.append(f"  activations   {_bytes(t.peak_activation_bytes)} (eager peak)")
+    lines += [
+        f"  peak          {_bytes(result.peak_bytes)}",
+        f"batch {r.batch + 1:,} would need {_bytes(result.next_peak_bytes)}",
+    ]
+    return "\n".join(lines)

@@ -141,8 +141,9 @@ def test_se_resnet50_field_is_the_convolutional_paths():
     # stem 7x7/2: 7 (jump 2); maxpool 3x3/2: 7 + 2*2 = 11 (jump 4); layer1.0's 1x1, 3x3, 1x1:
     # 11 + 2*4 = 19. The SE gate multiplies in global context: 19+g, not the whole image.
     r = archcalc.analyze("se_resnet50")
-    assert r.row("layer1.0.se_module.mul1").receptive_field == "19+g"
-    assert r.row("layer1.0.conv3").receptive_field == "19"
+    gated, conv3 = r.row("layer1.0.se_module.mul1"), r.row("layer1.0.conv3")
+    assert (gated.receptive_field, gated.global_context) == (19, True)
+    assert (conv3.receptive_field, conv3.global_context) == (19, False)
 
 
 @pytest.mark.parametrize(

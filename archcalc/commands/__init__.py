@@ -16,6 +16,7 @@ COMMANDS: tuple[str, ...] = (
     "compare",
     "explain",
     "layer",
+    "fit",
     "check",
     "lecture",
     "chart",

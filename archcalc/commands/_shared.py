@@ -77,8 +77,21 @@ def report(target: str, args: argparse.Namespace) -> Any:
     values = params(args.param)
     if is_python_ref(target):
         graph, _ = torch_graph(target, args.input, values)
-        return summarize(graph, batch=args.batch, dtype=args.dtype, count=args.count)
-    return analyze(target, input=args.input, batch=args.batch, dtype=args.dtype, count=args.count, params=values)
+        return summarize(graph, batch=args.batch, dtype=args.dtype, count=args.count, **training(args))
+    return analyze(target, input=args.input, batch=args.batch, dtype=args.dtype, count=args.count, params=values, **training(args))
+
+
+def training(args: argparse.Namespace) -> dict[str, Any]:
+    """summarize()'s train and optimizer arguments, for commands that offer --train."""
+    return {"train": getattr(args, "train", False), "optimizer": getattr(args, "optimizer", "sgd")}
+
+
+def add_train(p: argparse.ArgumentParser) -> None:
+    """--train, --optimizer (checked by the engine, so that a bad name is a one-line error)."""
+    p.add_argument("--train", action="store_true",
+                   help="training memory: saved tensors per layer, gradients, optimizer state, train peak")
+    p.add_argument("--optimizer", default="sgd", metavar="NAME",
+                   help="optimizer state with --train: sgd (none), momentum (1 per param), adam, adamw (2); default sgd")
 
 
 def add_common(p: argparse.ArgumentParser) -> None:

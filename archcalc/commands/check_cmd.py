@@ -19,6 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     _shared.add_param(p)
     p.add_argument("--no-fvcore", action="store_true", help="skip fvcore (runs on the meta device: faster, no arithmetic)")
     p.add_argument("--no-reference", action="store_true", help="do not instantiate the spec's reference model")
+    p.add_argument("--train", action="store_true", help="also compare the bytes autograd saves for backward")
     _shared.add_format(p, ("text", "json"))
 
 
@@ -34,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
         result = check_model(graph, model)
     else:
         graph = build(find(args.network), input=args.input, params=_shared.params(args.param))
-        result = check(graph, use_fvcore=not args.no_fvcore, use_reference=not args.no_reference)
+        result = check(graph, use_fvcore=not args.no_fvcore, use_reference=not args.no_reference, train=args.train)
     print(render_check(result, args.format))
     return 0 if result.ok else 1

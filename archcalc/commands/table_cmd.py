@@ -13,6 +13,7 @@ EXAMPLE = "archcalc table vgg16; archcalc table resnet50 --depth 1"
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("network", help=_shared.NETWORK_HELP)
     _shared.add_common(p)
+    _shared.add_train(p)
     _shared.add_format(p)
     p.add_argument("--depth", type=int, metavar="N",
                    help="one row per block/stage down to N levels of the layer path, with subtotals (layer2 = depth 1, layer2.0 = depth 2); csv/json: the scopes as exact records")

@@ -46,6 +46,7 @@ class CheckResult:
     reference: str | None = None
     reference_problems: list[str] = field(default_factory=list)
     fvcore_used: bool = False
+    memory: list[tuple[str, int, int]] = field(default_factory=list)  # (what, archcalc, measured) bytes
 
     @property
     def mismatches(self) -> list[LayerCheck]:
@@ -62,13 +63,17 @@ class CheckResult:
             "reference": self.reference,
             "reference_problems": self.reference_problems,
             "fvcore": self.fvcore_used,
+            "memory": [{"what": w, "archcalc": a, "torch": b} for w, a, b in self.memory],
             "layers": [{**asdict(layer), "ok": layer.ok} for layer in self.layers],
         }
 
 
-def check(graph: Graph, use_fvcore: bool = True, use_reference: bool = True) -> CheckResult:
+def check(graph: Graph, use_fvcore: bool = True, use_reference: bool = True, train: bool = False) -> CheckResult:
     """Cross-check one graph. With fvcore the model runs on the CPU (fvcore traces real tensors);
-    without it, on the meta device (shapes and counts only, no arithmetic)."""
+    without it, on the meta device (shapes and counts only, no arithmetic). The reference model's
+    memory (inference peak; with ``train`` the bytes saved for backward) is measured on the CPU
+    and reported beside the prediction (informational: docs/conventions.md says where the
+    prediction cannot be exact)."""
     device = "cpu" if use_fvcore else "meta"
     with torch.device(device):
         model = GraphModule(graph).eval()
@@ -119,7 +124,24 @@ def check(graph: Graph, use_fvcore: bool = True, use_reference: bool = True) -> 
     if ref:
         result.reference = ref
         result.reference_problems = compare(graph, measure(reference_model(ref), graph.input_shape))
+        result.memory = memory_rows(graph, reference_model(ref).to_empty(device="cpu"), train)
     return result
+
+
+def memory_rows(graph: Graph, model: Any, train: bool = False) -> list[tuple[str, int, int]]:
+    """(what, archcalc bytes, measured bytes) for one image: the eager inference peak, and with
+    ``train`` the bytes autograd saves."""
+    from .memory import measure_inference_peak, measure_saved_bytes
+
+    x = torch.zeros((1, *graph.input_shape))
+    rows = [("inference peak", summarize(graph).totals.peak_activation_bytes, measure_inference_peak(model, x))]
+    if train:
+        try:
+            measured = measure_saved_bytes(model, x)
+        except ValueError:  # train-mode batch norm on one value per channel (a 1x1 map of one image)
+            return rows
+        rows.append(("saved for backward", summarize(graph, train=True).totals.saved_bytes, measured))
+    return rows
 
 
 def check_model(graph: Graph, model: Any) -> CheckResult:
@@ -174,5 +196,8 @@ def render_check(result: CheckResult, fmt: str = "text") -> str:
             lines.append(f"reference {result.reference}: " + "; ".join(result.reference_problems))
         else:
             lines.append(f"reference {result.reference}: exact match (params, MACs, every conv/linear/BN/pool leaf shape)")
+    for what, ours, theirs in result.memory:
+        verdict = "exact" if ours == theirs else f"✗ measured {theirs:,} B ({ours - theirs:+,} B)"
+        lines.append(f"memory {what}: archcalc {ours:,} B, reference on CPU: {verdict}")
     lines.append("OK" if result.ok else "MISMATCH")
     return "\n".join(lines)

@@ -101,8 +101,8 @@ _KINDS: tuple[tuple[str, str], ...] = (
     (r"\bpool(?:ing)?\b", "pool"),
     (r"\bconv(?:olution(?:al)?|2d)?\b", "conv"),
     (r"\bfc\b|fully[-\s]connected|\blinear\b|\bdense\b", "linear"),
-    (r"local\s*resp(?:onse)?\s*norm(?:ali[sz]ation)?|\blrn\b|\bnormali[sz]ation\b|\bnorm\b", "lrn"),
     (r"batch\s*[-\s]?norm(?:ali[sz]ation)?|\bbn\b", "batchnorm"),
+    (r"local\s*resp(?:onse)?\s*norm(?:ali[sz]ation)?|\blrn\b|\bnormali[sz]ation\b|\bnorm\b", "lrn"),
     (r"\brelu\b", "relu"),
     (r"\bsoftmax(?:\s*activation)?\b|softmaxactivation", "softmax"),
     (r"\bsigmoid\b", "sigmoid"),
@@ -136,6 +136,10 @@ class _Facts:
         self.words: dict[str, str] = {}
 
     def set(self, key: str, value: Any, word: str) -> None:
+        if key == "kind" and {value, self.values.get(key)} in ({"conv", "depthwise"}, {"conv", "separable"}):
+            value = self.values[key] if value == "conv" else value  # "depthwise 3x3 conv": one layer
+            self.values[key] = value
+            return
         if key in self.values and self.values[key] != value:
             what = "two layer types" if key == "kind" else f"{key} twice"
             self.fail(f"{what} ({self.words[key]!r} and {word!r}); write one layer per line, each value once")
@@ -281,7 +285,7 @@ def _read_body(body: _Body, facts: _Facts) -> None:
               lambda m, g: put("pad", "same" if m.group(1) == "same" else 0, g(0)))
     body.take(r"(?:with\s+)?\bgroups?\s*(?:[=:]|of)?\s*(\d+)\b|\b(\d+)\s+groups\b",
               lambda m, g: put("groups", int(m.group(1) or m.group(2)), g(0)))
-    body.take(r"\bgroup(?:ed)?\s+conv(?:olution)?s?\b", lambda m, g: (put("kind", "conv", g(0)), put("grouped", True, g(0))))
+    body.take(r"\bgroup(?:ed)?\b", lambda m, g: put("grouped", True, g(0)))
     body.take(r"(?:with\s+)?(?:(?:depth|channel)\s*)?\bmultiplier\s*(?:[=:]|of)?\s*(\d+)\b", lambda m, g: put("multiplier", int(m.group(1)), g(0)))
     body.take(r"(?:with\s+)?\b(?:dilation(?:\s+rate)?|dilated(?:\s+by)?|atrous\s+rate)\s*(?:[=:]|of)?\s*(\d+)\b",
               lambda m, g: put("dilation", int(m.group(1)), g(0)))
@@ -343,7 +347,7 @@ def _pad_rule(facts: _Facts, kernel: tuple[int, int], dilation: int, pool: bool)
         return 0, ["pad 0, ceil rounding (GoogLeNet's table: Caffe's pooling, as torchvision's googlenet)"], True
     values = [(s - 1) // 2 for s in spans]
     shown = str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
-    why = "VGG: 3x3 conv, stride 1, pad 1" if form == "vgg" else "keeps the size at stride 1"
+    why = "VGG: 3x3 conv, stride 1, pad 1" if form == "vgg" else "(k-1)/2: keeps the size at stride 1"
     return values, [f"pad {shown} (no pad written, {why})"], False
 
 

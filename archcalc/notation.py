@@ -222,7 +222,7 @@ def _frame(line: str, where: str) -> tuple[str | None, str | None, str, list[str
     inner = re.search(r"\[\s*([^\]]+?)\s*\]", text)
     if inner and _is_volume(inner.group(1)):
         if stated:
-            raise NotationError(f"two stated volumes ([{stated}] and [{inner.group(1)}]): {line!r}", file=where)
+            raise NotationError(f"cannot read {line!r}: two stated volumes ([{stated}] and [{inner.group(1)}])", file=where)
         stated, text = inner.group(1), text[:inner.start()] + " " + text[inner.end():]
     return (re.sub(r"\s*[×x*]\s*", "x", stated.strip()) if stated else None), name, text, []
 
@@ -237,11 +237,11 @@ def _googlenet_row(row: re.Match[str], text: str, line: str, where: str) -> tupl
     notes = []
     if rest:
         if rest[0].isdigit() and int(rest[0]) > 1:
-            raise NotationError(f"depth {rest[0]}: this row is {rest[0]} layers (a 1x1 reduce, then the conv): "
-                                f"write each on its own line: {line!r}", file=where)
+            raise NotationError(f"cannot read {line!r}: depth {rest[0]}: this row is {rest[0]} layers "
+                                "(a 1x1 reduce, then the conv): write each on its own line", file=where)
         if not rest[0].isdigit() or len(rest) > 3 or any(not re.fullmatch(r"\d+(?:\.\d+)?[km]?", r) for r in rest[1:]):
-            raise NotationError(f"cannot place {' '.join(rest)!r} after the output size (GoogLeNet's table: depth 0 or 1, "
-                                f"params, ops): {line!r}", file=where)
+            raise NotationError(f"cannot read {line!r}: could not place {' '.join(rest)!r} after the output size "
+                                "(GoogLeNet's table: depth 0 or 1, params, ops)", file=where)
         if rest[1:]:
             notes.append(f"the table's params/ops columns ({', '.join(rest[1:])}) are not checked")
     start, end = row.span("vol")

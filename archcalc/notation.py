@@ -367,6 +367,9 @@ def _item(name: str | None, body_text: str, line: str, where: str, stated: str |
     if name_kind == "input":
         facts.set("kind", "input", name or "")
     _read_body(body, facts)
+    if facts.get("form") == "sentence" and facts.get("kind") in (*_CONVS, *_POOLS):
+        facts.fail(f"{facts.words['form']!r} is the slides' sentence ('N KxK filters', the type in the name: CONV1:, "
+                   f"MAX POOL1:) and {facts.words['kind']!r} is figure notation: write one of them")
     kind = facts.get("kind") or name_kind
     if kind is None and facts.get("count") is not None and facts.get("kernel"):
         kind = "conv"  # "96 11x11 filters", "7x7, 64": filters with a count are a convolution

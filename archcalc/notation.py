@@ -101,12 +101,12 @@ _KINDS: tuple[tuple[str, str], ...] = (
     (r"\bpool(?:ing)?\b", "pool"),
     (r"\bconv(?:olution(?:al)?|2d)?\b", "conv"),
     (r"\bfc\b|fully[-\s]connected|\blinear\b|\bdense\b", "linear"),
-    (r"batch\s*[-\s]?norm(?:ali[sz]ation)?|\bbn\b", "batchnorm"),
+    (r"batch\s*[-\s]?norm(?:ali[sz]ation|2d)?|\bbn\b", "batchnorm"),
     (r"local\s*resp(?:onse)?\s*norm(?:ali[sz]ation)?|\blrn\b|\bnormali[sz]ation\b|\bnorm\b", "lrn"),
-    (r"\brelu\b", "relu"),
-    (r"\bsoftmax(?:\s*activation)?\b|softmaxactivation", "softmax"),
-    (r"\bsigmoid\b", "sigmoid"),
-    (r"\btanh\b", "tanh"),
+    (r"\brelu(?:\s+activation)?\b", "relu"),
+    (r"\bsoftmax(?:\s*activation)?\b", "softmax"),
+    (r"\bsigmoid(?:\s+activation)?\b", "sigmoid"),
+    (r"\btanh(?:\s+activation)?\b", "tanh"),
     (r"\bdropout\b", "dropout"),
     (r"\bflatten\b", "flatten"),
     (r"\binput\b", "input"),
@@ -181,7 +181,11 @@ class _Body:
 
 
 def _size(token: str) -> Any:
-    return int(token) if token.isdigit() else token
+    if token.isdigit():
+        return int(token)
+    if not token[0].isupper():  # "s2", "k": a lower-case word is not taken for a size
+        raise ValueError(f"a size written as a letter is a symbol and starts with a capital (C, K, C_out), got {token!r}")
+    return token
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,7 +279,7 @@ def _read_body(body: _Body, facts: _Facts) -> None:
     # the slides' sentence: 96 11x11 filters, 3x3 filters
     body.take(r"(?<![\w/])" + _N + r"\s+" + _K + r"\s+(?:conv(?:olution)?s?\s+)?filters?\b",
               lambda m, g: (put("count", _size(g(1)), g(0)), kernel(m, g, 2), put("form", "sentence", g(0))))
-    body.take(_K + r"\s+filters?\b", lambda m, g: (kernel(m, g), put("form", "sentence", g(0))))
+    body.take(_K + r"\s+filters?\b", lambda m, g: (kernel(m, g), put("form", "sentence", g(0)), put("bare", True, g(0))))
     # modifiers
     body.take(r"(?:(?:applied\s+)?at\s+|with\s+(?:a\s+)?)?\bstride\s*(?:[-=:]|of)?\s*(\d+)\b", lambda m, g: put("stride", int(m.group(1)), g(0)))
     body.take(r"(?<![\w/])/\s*(\d+)\b", lambda m, g: put("stride", int(m.group(1)), g(0)))
@@ -286,9 +290,13 @@ def _read_body(body: _Body, facts: _Facts) -> None:
     body.take(r"(?:with\s+)?\bgroups?\s*(?:[=:]|of)?\s*(\d+)\b|\b(\d+)\s+groups\b",
               lambda m, g: put("groups", int(m.group(1) or m.group(2)), g(0)))
     body.take(r"\bgroup(?:ed)?\b", lambda m, g: put("grouped", True, g(0)))
+    body.take(r"\bpoint[-\s]?wise(?:\s+conv(?:olution)?s?)?(?:\s*,?\s*(\d+)\b(?!\s*x))?",
+              lambda m, g: (put("kind", "conv", g(0)), put("kernel", (1, 1), g(0)),
+                            m.group(1) and put("count", int(m.group(1)), g(0))))
     body.take(r"(?:with\s+)?(?:(?:depth|channel)\s*)?\bmultiplier\s*(?:[=:]|of)?\s*(\d+)\b", lambda m, g: put("multiplier", int(m.group(1)), g(0)))
     body.take(r"(?:with\s+)?\b(?:dilation(?:\s+rate)?|dilated(?:\s+by)?|atrous\s+rate)\s*(?:[=:]|of)?\s*(\d+)\b",
               lambda m, g: put("dilation", int(m.group(1)), g(0)))
+    body.take(r"\b(?:dilated|atrous)\b", lambda m, g: put("dilated", True, g(0)))
     body.take(r"(?:no|without)\s+bias(?:es)?\b|\bbias(?:es)?\s*[=:]?\s*(?:false|off|no)\b|\bbias[-\s]?free\b",
               lambda m, g: put("bias", False, g(0)))
     body.take(r"(?:with\s+)?\bbias(?:es)?(?:\s*[=:]?\s*(?:true|on|yes))?\b", lambda m, g: put("bias", True, g(0)))
@@ -299,9 +307,12 @@ def _read_body(body: _Body, facts: _Facts) -> None:
               lambda m, g: put("count", _size(g(1)), g(0)))
     body.take(r"\b(\d+)\s+(?:neurons?|units|outputs)\b", lambda m, g: (put("count", int(m.group(1)), g(0)), put("kind", "linear", g(0))))
     body.take(r"\b(\d+)\s*-\s*d\s+fc\b", lambda m, g: (put("count", int(m.group(1)), g(0)), put("kind", "linear", g(0))))
-    body.take(r"\b(?:fc|linear|dense|fully[-\s]connected(?:\s+layer)?)\s*[-,]?\s*(\d+)\b(?!\s*x)",
+    if re.fullmatch(r"\s*fc\d+\s*", body.low):
+        facts.fail(f"{body.original.strip()!r} is a name (AlexNet's FC6) or a size (ResNet's FC1000): "
+                   "write 'FC 1000' for the size, 'FC6: 4096 neurons' for the name")
+    body.take(r"\b(?:fc|linear|dense|fully[-\s]connected(?:\s+layer)?)(?:\s*[-,]\s*|\s+)(\d+)\b(?!\s*x)",
               lambda m, g: (put("count", int(m.group(1)), g(0)), put("kind", "linear", g(0))))
-    body.take(r"\bdropout\s*(0?\.\d+)\b", lambda m, g: (put("p", m.group(1), g(0)), put("kind", "dropout", g(0))))
+    body.take(r"\bdropout\s*(?:\(\s*(?:p\s*=\s*)?)?(0?\.\d+)\s*\)?", lambda m, g: (put("p", m.group(1), g(0)), put("kind", "dropout", g(0))))
     for pattern, kind in _KINDS:  # "3x3 conv, 192": a convolution's count follows its type word
         if kind in _CONVS:
             body.take(f"(?:{pattern})" + r"(?:\s+layers?)?\s*,?\s*" + _N + r"\b(?!\s*(?:x|-|/|%))",
@@ -366,16 +377,20 @@ def _item(name: str | None, body_text: str, line: str, where: str, stated: str |
         return [{kind: {"kernel": k, "stride": k, **named}}], [f"{k}x{k} window, stride {k} (VGG's POOL{k})"]
     if name_kind == "input":
         facts.set("kind", "input", name or "")
-    _read_body(body, facts)
-    if facts.get("form") == "sentence" and facts.get("kind") in (*_CONVS, *_POOLS):
-        facts.fail(f"{facts.words['form']!r} is the slides' sentence ('N KxK filters', the type in the name: CONV1:, "
-                   f"MAX POOL1:) and {facts.words['kind']!r} is figure notation: write one of them")
+    try:
+        _read_body(body, facts)
+    except ValueError as exc:
+        facts.fail(str(exc))
+    if facts.get("bare") and facts.get("kind") in (*_CONVS, *_POOLS):
+        facts.fail(f"{facts.words['bare']!r} is the slides' sentence (its type in the name: MAX POOL1: 3x3 filters) "
+                   f"and {facts.words['kind']!r} is figure notation: write one of them")
+    used_always = {"kind", "form", "bare"}
     kind = facts.get("kind") or name_kind
     if kind is None and facts.get("count") is not None and facts.get("kernel"):
         kind = "conv"  # "96 11x11 filters", "7x7, 64": filters with a count are a convolution
     if kind is None:
         facts.fail("what layer is this? (conv, pool, fc, relu ...)")
-    used: set[str] = {"kind", "form"}
+    used: set[str] = set(used_always)
     assumed: list[str] = []
 
     def take(key: str, default: Any = None) -> Any:
@@ -406,6 +421,8 @@ def _item(name: str | None, body_text: str, line: str, where: str, stated: str |
                 facts.fail("how many filters? (3x3 conv, 64 / 64 3x3 filters / with 64 filters)")
             if take("grouped") and facts.get("groups") is None:
                 facts.fail("how many groups? (groups 32)")
+            if take("dilated") and facts.get("dilation") is None:
+                facts.fail("what dilation? (dilation 2)")
             groups = take("groups", 1)
             items = [{"conv": {"out": count, **geometry, **({"groups": groups} if groups != 1 else {}), **bias, **named}}]
         else:

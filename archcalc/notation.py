@@ -36,27 +36,39 @@ from .errors import SpecError
 
 # (example, what it means); `layer --help` and every rejection list these, one per line.
 FORMS: tuple[tuple[str, str], ...] = (
-    ("[227x227x3] INPUT  /  INPUT: [224x224x3]  /  Input: 227x227x3 images", "the input volume, H x W x C"),
-    ("CONV1: 96 11x11 filters at stride 4, pad 0", "AlexNet slide: count, kernel, stride, pad (unwritten pad: 0)"),
-    ("MAX POOL1: 3x3 filters at stride 2", "AlexNet slide pool (unwritten pad: 0)"),
-    ("NORM1: Normalization layer  /  LRN", "local response normalization, size 5 (AlexNet)"),
-    ("FC6: 4096 neurons  /  FC 4096  /  FC-1000  /  1000-d fc  /  FC: [1x1x4096]", "fully connected (a flatten is added before it)"),
-    ("CONV3-64  /  CONV3-C  /  POOL2", "VGG table: 3x3 conv, pad 1; 2x2 max pool, stride 2"),
-    ("3x3 conv, 64  /  [3x3 conv, 192]  /  1x1 CONV with 32 filters", "figure notation (unwritten pad: keeps the size)"),
-    ("7x7 conv, 64, /2  /  3x3 conv, 128, stride 2  /  3x3 conv, 64 (stride 2)", "stride: /S, stride S, at stride S, with a stride of S"),
-    ("pool, /2  /  3x3 max pool, stride 2  /  avg pool  /  3x3 pool", "ResNet: 3x3 max pool pad 1; global average pool; Inception: stride 1, pad 1"),
-    ("conv1  112x112  7x7, 64, stride 2", "ResNet's table row: name, output size, kernel, count"),
-    ("convolution 7x7/2 112x112x64  /  max pool 3x3/2 56x56x64 0", "GoogLeNet's table row: type, patch/stride, output size, depth 0 or 1"),
-    ("Conv 7x7+2(S), 64  /  MaxPool 3x3+2(S)  /  AveragePool 5x5+3(V)", "GoogLeNet's figure: +stride, (S)ame or (V)alid padding"),
-    ("..., pad 1  /  padding 2  /  no padding  /  same  /  valid", "padding"),
-    ("3x3 conv, 64, groups 32", "grouped convolution"),
-    ("3x3 depthwise conv  /  ..., multiplier 2  /  3x3 depthwise separable conv, 128", "groups = input channels; separable = depthwise + 1x1 pointwise (two rows)"),
-    ("3x3 conv, 64, dilation 2  /  ..., no bias  /  ..., with bias", "dilation; bias on/off"),
-    ("relu / sigmoid / tanh / softmax / dropout 0.5 / batch norm / flatten / global average pool", "one layer per line"),
+    ("[227x227x3] INPUT  (or INPUT: [224x224x3], Input: 227x227x3 images)", "the input volume, H x W x C"),
+    ("CONV1: 96 11x11 filters at stride 4, pad 0", "AlexNet slide: count, kernel, stride, pad; unwritten pad 0"),
+    ("MAX POOL1: 3x3 filters at stride 2", "AlexNet slide pool; unwritten pad 0"),
+    ("NORM1: Normalization layer  (or LRN, LocalRespNorm)", "local response normalization, size 5 (AlexNet)"),
+    ("FC6: 4096 neurons  (or FC 4096, FC-1000, 1000-d fc, linear 4096)", "fully connected; a flatten is added before it"),
+    ("FC: [1x1x4096]", "VGG table: the count from the stated volume"),
+    ("CONV3-64  (or CONV3-C)", "VGG table: 3x3 conv, stride 1, pad 1"),
+    ("POOL2", "VGG table: 2x2 max pool, stride 2"),
+    ("3x3 conv, 64  (or [3x3 conv, 192], conv 3x3, 64)", "figure notation; unwritten pad (k-1)/2, keeps the size"),
+    ("1x1 CONV with 32 filters  (or 3x3 conv, 64 filters)", "figure notation, count in words"),
+    ("7x7 conv, 64, /2  (or stride 2, at stride 2, (stride 2))", "a stride, in any of these words, on any conv or pool"),
+    ("3x3 pool  (or 3x3 max pool, 3x3 avg pool)", "Inception: unwritten stride 1, pad 1"),
+    ("pool, /2", "ResNet figure: 3x3 max pool, stride 2, pad 1"),
+    ("avg pool", "ResNet figure: global average pool"),
+    ("global average pool  (or global avg pool, global max pool)", "global pooling"),
+    ("conv1 112x112 7x7, 64, stride 2", "ResNet table row: name, output size, kernel, count"),
+    ("conv2_x 56x56 3x3 max pool, stride 2", "ResNet table row: a pool"),
+    ("convolution 7x7/2 112x112x64 1 2.7K 34M", "GoogLeNet table row: type, patch/stride, output; depth 0 or 1"),
+    ("max pool 3x3/2 56x56x64 0", "GoogLeNet table pool: unwritten pad 0, ceil rounding"),
+    ("Conv 7x7+2(S), 64  (or MaxPool 3x3+2(S), AveragePool 5x5+3(V))", "GoogLeNet figure: +stride, (S)ame or (V)alid"),
+    ("..., pad 1  (or padding 2, no padding, same, valid)", "padding"),
+    ("3x3 conv, 64, groups 32  (or 32 groups)", "grouped convolution"),
+    ("3x3 depthwise conv  (or ..., multiplier 2)", "groups = input channels, out = channels x multiplier"),
+    ("3x3 depthwise separable conv, 128", "two rows: depthwise 3x3, then 1x1 pointwise to 128"),
+    ("pointwise conv, 64", "1x1 conv"),
+    ("3x3 conv, 64, dilation 2", "dilation"),
+    ("3x3 conv, 64, no bias  (or with bias)", "bias off / on"),
+    ("relu, sigmoid, tanh, softmax, dropout 0.5, batch norm, flatten", "one layer per line"),
 )
 
-ACCEPTED = "accepted forms, one per line (an unwritten value is listed as 'assumed'):\n" + "\n".join(
-    f"  {example:<72} {meaning}" for example, meaning in FORMS)
+_WIDTH = max(len(example) for example, _ in FORMS)
+ACCEPTED = "accepted forms, one per line (a value a line does not write is shown as 'assumed'):\n" + "\n".join(
+    f"  {example:<{_WIDTH}}  {meaning}" for example, meaning in FORMS)
 
 
 class NotationError(SpecError):

@@ -199,3 +199,9 @@ def test_tab_separated_tables():
     assert len(alexnet.checks) == 13
     vgg = read_listing((DATA / "vgg16_table.tsv").read_text())
     assert vgg.report.totals.weights == 138_344_128 and all(c["agrees"] for c in vgg.checks)
+
+
+@pytest.mark.parametrize("example", [e.split("  (or")[0] for e, _ in FORMS[1:] if not e.startswith(("...", "relu,"))])
+def test_every_listed_form_is_read(example):
+    listing = read_listing(example, "224x224x64")
+    assert len(listing.report.rows) >= 2

@@ -166,16 +166,17 @@ class _Facts:
 
 
 def _normal(text: str) -> str:
-    """Same length as the text (offsets stay valid): × and tabs become x and spaces."""
-    return text.replace("×", "x").replace("✕", "x").replace("\t", " ")
+    """Lower case, × and tabs as x and spaces, and the same length (offsets stay valid)."""
+    text = text.replace("×", "x").replace("✕", "x").replace("\t", " ")
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 class _Body:
     """The words of a line still to be placed; matched spans are blanked, offsets kept."""
 
     def __init__(self, text: str) -> None:
-        self.original = _normal(text)
-        self.low = self.original.lower()
+        self.original = text.replace("×", "x").replace("✕", "x").replace("\t", " ")
+        self.low = _normal(text)
 
     def take(self, pattern: str, handle: Callable[[re.Match[str], Callable[[int], str]], None], once: bool = False) -> None:
         for m in list(re.finditer(pattern, self.low)):
@@ -208,7 +209,7 @@ def _frame(line: str, where: str) -> tuple[str | None, str | None, str, list[str
     """Split a line into (stated volume, name, body, notes): brackets, TSV columns, table rows."""
     text = _TRAILER.split(line)[0].strip()
     cols = [c.strip() for c in text.split("\t") if c.strip()]
-    row = _GOOGLENET_ROW.match(_normal(" ".join(cols)).lower())
+    row = _GOOGLENET_ROW.match(_normal(" ".join(cols)))
     if row:
         return _googlenet_row(row, " ".join(cols), line, where)
     if len(cols) > 1:  # a pasted table: volume, NAME, body  or  NAME, volume, memory, params
@@ -232,7 +233,7 @@ def _frame(line: str, where: str) -> tuple[str | None, str | None, str, list[str
     if m:
         name, text = m.group(1).strip(), m.group(2)
     else:
-        r = _RESNET_ROW.match(_normal(text).lower())
+        r = _RESNET_ROW.match(_normal(text))
         if r:
             name, stated, text = text[r.start("name"):r.end("name")], stated or r.group("hw"), text[r.start("rest"):]
     inner = re.search(r"\[\s*([^\]]+?)\s*\]", text)
@@ -244,7 +245,7 @@ def _frame(line: str, where: str) -> tuple[str | None, str | None, str, list[str
 
 
 def _is_volume(text: str) -> bool:
-    return re.fullmatch(_VOL, _normal(text).lower().strip()) is not None
+    return re.fullmatch(_VOL, _normal(text).strip()) is not None
 
 
 def _googlenet_row(row: re.Match[str], text: str, line: str, where: str) -> tuple[str | None, str | None, str, list[str]]:

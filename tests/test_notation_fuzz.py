@@ -230,3 +230,13 @@ def test_near_misses_are_rejected_or_right(layer, mutation, where, extra, letter
         assert want is not None and got[0] == want, f"{mutated!r}: {got[0]} != {want}"
     else:  # an accepted misspelling or extra word must not change the numbers ('filter' for 'filters', 'layer')
         assert want is not None and got[0] == want, f"{mutated!r} (from {text!r}): {got[0]} != {want}"
+
+
+ALPHABET = st.sampled_from(list("0123456789xX×/+-,;:()[]'\"=% \t.abcdefghiklmnoprstuvwCHKİ") + ["conv", "pool", "stride ", "pad ", "fc",
+                                                                                             "depthwise ", "separable ", "groups ", "INPUT"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(ALPHABET, max_size=14).map("".join), min_size=1, max_size=3).map("\n".join))
+def test_any_text_gives_a_report_or_a_spec_error(text):
+    outcome(text)  # anything else than a SpecError fails the test

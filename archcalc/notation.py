@@ -274,8 +274,8 @@ def _read_body(body: _Body, facts: _Facts) -> None:
 
     # residual stages and Inception rows are blocks, not layers
     if re.search(r"\[[^\]]*;[^\]]*\]|\]\s*x\s*\d", body.low):
-        facts.fail("a residual stage ([3x3, 64; 3x3, 64] x2) is a block of layers, not one layer: "
-                   "analyse a ResNet with `archcalc table resnet34`, or write its layers one per line")
+        facts.fail("a block of layers, repeated ([3x3, 64; 3x3, 64] x2, a residual stage) is not one layer: "
+                   "write its layers one per line, or analyse the network: `archcalc table resnet34`")
     if re.search(r"\binception\b|\bdepth\s*concat|\bconcat", body.low):
         facts.fail("an Inception module or a concatenation merges branches: `archcalc layer` reads one path "
                    "(use `archcalc table googlenet_paper` or a spec file)")

@@ -116,6 +116,7 @@ REJECTED = [
     ("relu, stride 2", "does not apply"),
     ("grouped 3x3 conv, 64", "how many groups"),
     ("[3×3, 64; 3×3, 64] ×2", "residual stage"),
+    ("[3x3 conv, 64] x3", "repeated"),
     ("inception (3a) 28×28×256 2 64 96 128 16 32 32 159K 128M", "Inception"),
     ("DepthConcat", "concatenation"),
     ("convolution 3×3/1 56×56×192 2 64 192 112K 360M", "depth 2"),

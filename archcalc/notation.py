@@ -371,7 +371,8 @@ def _pad_rule(facts: _Facts, kernel: tuple[int, int], dilation: int, pool: bool)
         return 0, ["pad 0, ceil rounding (GoogLeNet's table: Caffe's pooling, as torchvision's googlenet)"], True
     values = [(s - 1) // 2 for s in spans]
     shown = str(values[0]) if values[0] == values[1] else f"{values[0]}x{values[1]}"
-    why = "VGG: 3x3 conv, stride 1, pad 1" if form == "vgg" else "(k-1)/2: keeps the size at stride 1"
+    why = "VGG: 3x3 conv, stride 1, pad 1" if form == "vgg" else \
+        f"{'d(k-1)/2' if dilation > 1 else '(k-1)/2'}: keeps the size at stride 1"
     return values, [f"pad {shown} (no pad written, {why})"], False
 
 
@@ -410,6 +411,11 @@ def _item(name: str | None, body_text: str, line: str, where: str, stated: str |
         used.add(key)
         return facts.get(key, default)
 
+    def read_dilation() -> int:
+        if take("dilated") and facts.get("dilation") is None:
+            facts.fail("what dilation? (dilation 2)")
+        return take("dilation", 1)
+
     def count_from_stated() -> Any:
         count = take("count")
         if count is None and stated:
@@ -421,7 +427,7 @@ def _item(name: str | None, body_text: str, line: str, where: str, stated: str |
         k = take("kernel")
         if not k:
             facts.fail("a convolution needs its kernel, e.g. 3x3")
-        dilation = take("dilation", 1)
+        dilation = read_dilation()
         stride = take("stride", 1)
         pad, notes, _ = _pad_rule(facts, k, dilation, pool=False)
         used.add("pad")
@@ -434,8 +440,6 @@ def _item(name: str | None, body_text: str, line: str, where: str, stated: str |
                 facts.fail("how many filters? (3x3 conv, 64 / 64 3x3 filters / with 64 filters)")
             if take("grouped") and facts.get("groups") is None:
                 facts.fail("how many groups? (groups 32)")
-            if take("dilated") and facts.get("dilation") is None:
-                facts.fail("what dilation? (dilation 2)")
             groups = take("groups", 1)
             items = [{"conv": {"out": count, **geometry, **({"groups": groups} if groups != 1 else {}), **bias, **named}}]
         else:
@@ -458,7 +462,7 @@ def _item(name: str | None, body_text: str, line: str, where: str, stated: str |
     elif kind in _POOLS:
         k = take("kernel")
         stride = take("stride")
-        dilation = take("dilation", 1)
+        dilation = read_dilation()
         if dilation != 1 and kind == "avgpool":
             facts.fail("average pooling has no dilation (PyTorch)")
         if kind == "pool":

@@ -261,8 +261,7 @@ def _googlenet_row(row: re.Match[str], text: str, line: str, where: str) -> tupl
                                 "(GoogLeNet's table: depth 0 or 1, params, ops)", file=where)
         if rest[1:]:
             notes.append(f"the table's params/ops columns ({', '.join(rest[1:])}) are not checked")
-    start, end = row.span("vol")
-    return re.sub(r"\s+", "", row.group("vol")), None, text[:start], notes
+    return re.sub(r"\s+", "", row.group("vol")), None, text[:row.start("vol")], notes
 
 
 def _read_body(body: _Body, facts: _Facts) -> None:
@@ -271,6 +270,10 @@ def _read_body(body: _Body, facts: _Facts) -> None:
 
     def kernel(m: re.Match[str], g: Callable[[int], str], first: int = 1) -> None:
         put("kernel", (int(m.group(first)), int(m.group(first + 1))), m.group(0).strip())
+
+    def number(key: str) -> Callable[[re.Match[str], Callable[[int], str]], None]:
+        """A handler that puts the first group as an integer fact."""
+        return lambda m, g: put(key, int(m.group(1)), g(0))
 
     # residual stages and Inception rows are blocks, not layers
     if re.search(r"\[[^\]]*;[^\]]*\]|\]\s*x\s*\d", body.low):
@@ -294,10 +297,10 @@ def _read_body(body: _Body, facts: _Facts) -> None:
               lambda m, g: (put("count", _size(g(1)), g(0)), kernel(m, g, 2), put("form", "sentence", g(0))))
     body.take(_K + r"\s+filters?\b", lambda m, g: (kernel(m, g), put("form", "sentence", g(0)), put("bare", True, g(0))))
     # modifiers
-    body.take(r"(?:(?:applied\s+)?at\s+|with\s+(?:a\s+)?)?\bstride\s*(?:[-=:]|of)?\s*(\d+)\b", lambda m, g: put("stride", int(m.group(1)), g(0)))
-    body.take(r"(?<![\w/])/\s*(\d+)\b", lambda m, g: put("stride", int(m.group(1)), g(0)))
+    body.take(r"(?:(?:applied\s+)?at\s+|with\s+(?:a\s+)?)?\bstride\s*(?:[-=:]|of)?\s*(\d+)\b", number("stride"))
+    body.take(r"(?<![\w/])/\s*(\d+)\b", number("stride"))
     body.take(r"(?:with\s+)?(?:no|without)\s+(?:zero[-\s]?)?pad(?:ding)?\b|\bunpadded\b", lambda m, g: put("pad", 0, g(0)))
-    body.take(r"(?:with\s+)?(?:zero[-\s]?)?\bpad(?:ding|ded)?\s*(?:[=:]|of|by)?\s*(\d+)\b", lambda m, g: put("pad", int(m.group(1)), g(0)))
+    body.take(r"(?:with\s+)?(?:zero[-\s]?)?\bpad(?:ding|ded)?\s*(?:[=:]|of|by)?\s*(\d+)\b", number("pad"))
     body.take(r"(?:with\s+)?(?:padding\s*[=:]?\s*)?['\"]?\b(same|valid)\b['\"]?(?:\s+padding)?",
               lambda m, g: put("pad", "same" if m.group(1) == "same" else 0, g(0)))
     body.take(r"(?:with\s+)?\bgroups?\s*(?:[=:]|of)?\s*(\d+)\b|\b(\d+)\s+groups\b",
@@ -306,9 +309,8 @@ def _read_body(body: _Body, facts: _Facts) -> None:
     body.take(r"\bpoint[-\s]?wise(?:\s+conv(?:olution)?s?)?(?:\s*,?\s*(\d+)\b(?!\s*x))?",
               lambda m, g: (put("kind", "conv", g(0)), put("kernel", (1, 1), g(0)),
                             m.group(1) and put("count", int(m.group(1)), g(0))))
-    body.take(r"(?:with\s+)?(?:(?:depth|channel)\s*)?\bmultiplier\s*(?:[=:]|of)?\s*(\d+)\b", lambda m, g: put("multiplier", int(m.group(1)), g(0)))
-    body.take(r"(?:with\s+)?\b(?:dilation(?:\s+rate)?|dilated(?:\s+by)?|atrous\s+rate)\s*(?:[=:]|of)?\s*(\d+)\b",
-              lambda m, g: put("dilation", int(m.group(1)), g(0)))
+    body.take(r"(?:with\s+)?(?:(?:depth|channel)\s*)?\bmultiplier\s*(?:[=:]|of)?\s*(\d+)\b", number("multiplier"))
+    body.take(r"(?:with\s+)?\b(?:dilation(?:\s+rate)?|dilated(?:\s+by)?|atrous\s+rate)\s*(?:[=:]|of)?\s*(\d+)\b", number("dilation"))
     body.take(r"\b(?:dilated|atrous)\b", lambda m, g: put("dilated", True, g(0)))
     body.take(r"(?:no|without)\s+bias(?:es)?\b|\bbias(?:es)?\s*[=:]?\s*(?:false|off|no)\b|\bbias[-\s]?free\b",
               lambda m, g: put("bias", False, g(0)))
@@ -318,14 +320,18 @@ def _read_body(body: _Body, facts: _Facts) -> None:
     # counts
     body.take(r"(?:with\s+)?\b" + _N + r"\s+(?:output\s+channels|filters?|kernels)\b",
               lambda m, g: put("count", _size(g(1)), g(0)))
-    body.take(r"\b(\d+)\s+(?:neurons?|units|outputs)\b", lambda m, g: (put("count", int(m.group(1)), g(0)), put("kind", "linear", g(0))))
-    body.take(r"\b(\d+)\s*-\s*d\s+fc\b", lambda m, g: (put("count", int(m.group(1)), g(0)), put("kind", "linear", g(0))))
+    def fc_count(m: re.Match[str], g: Callable[[int], str]) -> None:
+        number("count")(m, g)
+        put("kind", "linear", g(0))
+
+    body.take(r"\b(\d+)\s+(?:neurons?|units|outputs)\b", fc_count)
+    body.take(r"\b(\d+)\s*-\s*d\s+fc\b", fc_count)
     if re.fullmatch(r"\s*fc\d+\s*", body.low):
         facts.fail(f"{body.original.strip()!r} is a name (AlexNet's FC6) or a size (ResNet's FC1000): "
                    "write 'FC 1000' for the size, 'FC6: 4096 neurons' for the name")
-    body.take(r"\b(?:fc|linear|dense|fully[-\s]connected(?:\s+layer)?)(?:\s*[-,]\s*|\s+)(\d+)\b(?!\s*x)",
-              lambda m, g: (put("count", int(m.group(1)), g(0)), put("kind", "linear", g(0))))
-    body.take(r"\bdropout\s*(?:\(\s*(?:p\s*=\s*)?)?(0?\.\d+)\s*\)?", lambda m, g: (put("p", m.group(1), g(0)), put("kind", "dropout", g(0))))
+    body.take(r"\b(?:fc|linear|dense|fully[-\s]connected(?:\s+layer)?)(?:\s*[-,]\s*|\s+)(\d+)\b(?!\s*x)", fc_count)
+    body.take(r"\bdropout\s*(?:\(\s*(?:p\s*=\s*)?)?(0?\.\d+)\s*\)?",
+              lambda m, g: (put("p", m.group(1), g(0)), put("kind", "dropout", g(0))))
     for pattern, kind in _KINDS:  # "3x3 conv, 192": a convolution's count follows its type word
         if kind in _CONVS:
             body.take(f"(?:{pattern})" + r"(?:\s+layers?)?\s*,?\s*" + _N + r"\b(?!\s*(?:x|-|/|%))",
@@ -444,7 +450,8 @@ def _item(name: str | None, body_text: str, line: str, where: str, stated: str |
             items = [{"conv": {"out": count, **geometry, **({"groups": groups} if groups != 1 else {}), **bias, **named}}]
         else:
             if not isinstance(channels, int):
-                facts.fail(f"a depthwise convolution needs the input's channels as a number (input has {channels}): give --input, e.g. 56x56x128")
+                facts.fail(f"a depthwise convolution needs the input's channels as a number (input has {channels}): "
+                           "give --input, e.g. 56x56x128")
             multiplier = take("multiplier", 1)
             count = take("count")
             depthwise_out = channels * multiplier
@@ -473,7 +480,8 @@ def _item(name: str | None, body_text: str, line: str, where: str, stated: str |
                 items = [{"maxpool": {"kernel": 3, "stride": 2, "padding": 1, **named}}]
                 return items, _unused(facts, used, ["3x3 window, pad 1 (ResNet's 'pool, /2')", *assumed])
             if stride is None and kind == "avgpool" and facts.get("pad") is None:
-                return [{"adaptive_avgpool": {"out": 1, **named}}], _unused(facts, used, ["global average pooling (ResNet's 'avg pool' before 'fc 1000')"])
+                note = "global average pooling (ResNet's 'avg pool' before 'fc 1000')"
+                return [{"adaptive_avgpool": {"out": 1, **named}}], _unused(facts, used, [note])
             facts.fail("a pool needs its window (3x3 pool) - or 'pool, /2' (ResNet's 3x3 max pool) or 'avg pool' (global)")
         if stride is None:
             if any(x % 2 == 0 for x in k):

@@ -55,6 +55,9 @@ FORMS: tuple[tuple[str, str], ...] = (
     ("conv2_x 56x56 3x3 max pool, stride 2", "ResNet table row: a pool"),
     ("convolution 7x7/2 112x112x64 1 2.7K 34M", "GoogLeNet table row: type, patch/stride, output; depth 0 or 1"),
     ("max pool 3x3/2 56x56x64 0", "GoogLeNet table pool: unwritten pad 0, ceil rounding"),
+    ("convolution 3x3/1 56x56x192 2 64 192", "GoogLeNet table, depth 2: 1x1 reduce to 64, then 3x3 to 192"),
+    ("inception (3a) 28x28x256 2 64 96 128 16 32 32  (or inception (3a): 64 96 128 16 32 32)",
+     "GoogLeNet table: the paper's Inception module, its 6 widths"),
     ("Conv 7x7+2(S), 64  (or MaxPool 3x3+2(S), AveragePool 5x5+3(V))", "GoogLeNet figure: +stride, (S)ame or (V)alid"),
     ("..., pad 1  (or padding 2, no padding, same, valid)", "padding"),
     ("3x3 conv, 64, groups 32  (or 32 groups)", "grouped convolution"),
@@ -264,6 +267,53 @@ def _googlenet_row(row: re.Match[str], text: str, line: str, where: str) -> tupl
     return re.sub(r"\s+", "", row.group("vol")), None, text[:row.start("vol")], notes
 
 
+_INCEPTION_ROW = re.compile(
+    r"^inception\s*\(\s*(?P<name>\w+)\s*\)\s*(?::\s*|\s+(?P<vol>\d+x\d+x\d+)\s+2\s+)"
+    r"(?P<widths>\d+(?:\s+\d+){5})(?P<rest>(?:\s+\d+(?:\.\d+)?[km])*)\s*$")
+_REDUCE_ROW = re.compile(
+    r"^convolution\s+(?P<k>\d+)x(?P=k)\s*/\s*(?P<s>\d+)\s+(?P<vol>\d+x\d+x\d+)\s+2\s+(?P<reduce>\d+)\s+(?P<out>\d+)"
+    r"(?P<rest>(?:\s+\d+(?:\.\d+)?[km])*)\s*$")
+
+
+def _googlenet_block(line: str) -> tuple[list[Any], str | None, list[str]] | None:
+    """GoogLeNet's table rows of depth 2: an Inception module, or a conv after its 1x1 reduce.
+
+    The module is the paper's (Figure 2b, Table 1): 1x1; 1x1 reduce then 3x3 pad 1; 1x1 reduce
+    then 5x5 pad 2; 3x3 max pool stride 1 pad 1 then 1x1 projection; ReLU after each conv;
+    outputs concatenated in that order."""
+    low = re.sub(r"\s+", " ", _normal(" ".join(line.split("\t")))).strip()
+    low = re.sub(r"(\d)\s*x\s*(\d)", r"\1x\2", low)
+    inception = _INCEPTION_ROW.match(low)
+    reduce = _REDUCE_ROW.match(low)
+    row = inception or reduce
+    if row is None:
+        return None
+    notes = [f"the table's params/ops columns ({', '.join(row.group('rest').split())}) are not checked"] if row.group("rest") else []
+
+    def conv(out: int, k: int = 1, stride: int = 1) -> dict[str, Any]:
+        return {"conv": {"out": out, "kernel": k, **({"stride": stride} if stride != 1 else {}),
+                         **({"padding": (k - 1) // 2} if k > 1 else {})}}
+
+    if reduce:
+        k, out = int(reduce.group("k")), int(reduce.group("out"))
+        notes = [f"depth 2: a 1x1 reduce to {reduce.group('reduce')} ('#3x3 reduce'), then the {k}x{k} conv, "
+                 f"pad {(k - 1) // 2}", *notes]
+        return [conv(int(reduce.group("reduce"))), "relu", conv(out, k, int(reduce.group("s"))), "relu"], reduce.group("vol"), notes
+    c1, c3r, c3, c5r, c5, pp = (int(w) for w in inception.group("widths").split())
+    branches = [[conv(c1), "relu"], [conv(c3r), "relu", conv(c3, 3), "relu"], [conv(c5r), "relu", conv(c5, 5), "relu"],
+                [{"maxpool": {"kernel": 3, "stride": 1, "padding": 1}}, conv(pp), "relu"]]
+    notes = ["the paper's module: 1x1 | 1x1, 3x3 pad 1 | 1x1, 5x5 pad 2 | 3x3 max pool stride 1 pad 1, 1x1; ReLU after each conv",
+             *notes]
+    return [{"concat": {"name": f"inception_{inception.group('name')}", "branches": branches}}], inception.group("vol"), notes
+
+
+def _nodes(item: Any) -> int:
+    """Graph nodes an item makes: one per layer, branches' layers first, then their merge."""
+    if isinstance(item, dict) and "concat" in item:
+        return 1 + sum(_nodes(i) for branch in item["concat"]["branches"] for i in branch)
+    return 1
+
+
 def _read_body(body: _Body, facts: _Facts) -> None:
     """Place every word of the body into facts (order matters: longer phrases first)."""
     put = facts.set
@@ -280,8 +330,8 @@ def _read_body(body: _Body, facts: _Facts) -> None:
         facts.fail("a block of layers, repeated ([3x3, 64; 3x3, 64] x2, a residual stage) is not one layer: "
                    "write its layers one per line, or analyse the network: `archcalc table resnet34`")
     if re.search(r"\binception\b|\bdepth\s*concat|\bconcat", body.low):
-        facts.fail("an Inception module or a concatenation merges branches: `archcalc layer` reads one path "
-                   "(use `archcalc table googlenet_paper` or a spec file)")
+        facts.fail("a concatenation merges branches: `archcalc layer` reads one path, and one Inception module as "
+                   "GoogLeNet's table row 'inception (3a) 28x28x256 2 64 96 128 16 32 32' (or 'inception (3a): 64 96 128 16 32 32')")
     body.take(r"(?<![\w/.])(?:" + _VOL.replace(r"|\d+", "") + r")\b", lambda m, g: put("volume", re.sub(r"\s+", "", g(0)), g(0)))
     # VGG's table: CONV3-64, CONV3-C, FC-1000
     body.take(r"\bconv(\d+)\s*-\s*" + _SIZE, lambda m, g: (put("kind", "conv", g(0)), put("kernel", (int(m.group(1)),) * 2, g(0)),
@@ -555,20 +605,27 @@ def parse(text: str, source: str = "<layer>", input: str | None = None) -> Parse
         if not line or line.startswith("#") or _HEADER.match(line):
             continue
         where = f"{source}: line {lineno}"
-        volume, name, body, notes = _frame(line, where)
-        new, assumptions = _item(name, body, line, where, volume, channels)
+        block = _googlenet_block(line)
+        if block:
+            new, volume, assumptions = block
+            notes: list[str] = []
+        else:
+            volume, name, body, notes = _frame(line, where)
+            new, assumptions = _item(name, body, line, where, volume, channels)
         if "input" in new[0]:
             input_volume = new[0]["input"]
             channels = _channels(input) if input else _channels(input_volume)
             continue
         for item in new:
-            kind, fields = next(iter(item.items()))
+            kind, fields = next(iter(item.items())) if isinstance(item, dict) else (item, {})
             if kind == "linear" and not flat:
                 items.append("flatten")
             flat = kind in ("linear", "flatten") or (flat and kind in ("relu", "dropout", "softmax", "sigmoid", "tanh"))
             symbols |= {v for k, v in fields.items() if k != "name" and isinstance(v, str) and v.isidentifier()}
             if kind in ("conv", "linear"):
                 channels = fields["out"]
+            elif kind == "concat":
+                channels = sum(next(i for i in reversed(b) if isinstance(i, dict))["conv"]["out"] for b in fields["branches"])
             elif kind == "flatten":
                 channels = None
             items.append(item)
@@ -613,12 +670,15 @@ def read_listing(text: str, input: str | None = None, source: str = "<layer>", *
                      symbols=list(parsed.symbols))
     graph = build(net)
     report = summarize(graph, **options)
+    last_node = [0]  # the input; then each item's last node
+    for item in parsed.items:
+        last_node.append(last_node[-1] + _nodes(item))
     checks = []
     for index, (line, stated) in sorted(parsed.stated.items()):
-        node = graph.nodes[index + 1]  # one node per item, after the input
+        node = graph.nodes[last_node[index + 1]]
         computed = fmt_shape(node.shape)
         checks.append({"layer": node.name, "line": line, "stated": stated, "computed": computed, "agrees": _agrees(stated, computed)})
-    assumptions = [{"layer": graph.nodes[index + 1].name, "line": line, "assumed": list(notes)}
+    assumptions = [{"layer": graph.nodes[last_node[index + 1]].name, "line": line, "assumed": list(notes)}
                    for index, (line, notes) in sorted(parsed.assumed.items())]
     return Listing(report, tuple(checks), tuple(assumptions))
 

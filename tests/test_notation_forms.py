@@ -67,6 +67,13 @@ HAND_WORKED = [
     ("max pool 3×3/2 56×56×64 0", "112x112x64", (64, 56, 56), 0, 0, True),
     ("avg pool 7×7/1 1×1×1024 0", "7x7x1024", (1024, 1, 1), 0, 0, True),
     ("linear 1×1×1000 1 1000K 1M", "1x1x1024", (1000,), 1024 * 1000 + 1000, 1_024_000, True),
+    # depth-2 rows: a 1x1 reduce to 64, then 3x3 to 192: 64*64 + 9*64*192 = 114,688 weights ("112K"), 56*56 of them ("360M")
+    ("convolution 3×3/1 56×56×192 2 64 192 112K 360M", "56x56x64", (192, 56, 56), 114_688 + 64 + 192, 56 * 56 * 114_688, True),
+    # inception (3a) on 28x28x192: 1x1 64 | 1x1 96, 3x3 128 | 1x1 16, 5x5 32 | pool, 1x1 32 -> 64 + 128 + 32 + 32 = 256;
+    # weights 192*64 + 192*96 + 9*96*128 + 192*16 + 25*16*32 + 192*32 = 163,328 ("159K"), 28*28 of them ("128M")
+    ("inception (3a) 28×28×256 2 64 96 128 16 32 32 159K 128M", "28x28x192", (256, 28, 28),
+     163_328 + 64 + 96 + 128 + 16 + 32 + 32, 28 * 28 * 163_328, True),
+    ("inception (3a): 64 96 128 16 32 32", "28x28x192", (256, 28, 28), 163_696, 28 * 28 * 163_328, True),
     # the 1x1-conv slide and the Inception slides
     ("1x1 CONV with 32 filters", "56x56x64", (32, 56, 56), 64 * 32 + 32, 56 * 56 * 32 * 64, False),
     ("1x1 conv, 64 filter", "28x28x256", (64, 28, 28), 256 * 64 + 64, 28 * 28 * 64 * 256, False),
@@ -117,9 +124,9 @@ REJECTED = [
     ("grouped 3x3 conv, 64", "how many groups"),
     ("[3×3, 64; 3×3, 64] ×2", "residual stage"),
     ("[3x3 conv, 64] x3", "repeated"),
-    ("inception (3a) 28×28×256 2 64 96 128 16 32 32 159K 128M", "Inception"),
+    ("inception (3a) 28×28×256 2 64 96 128 16 32", "Inception"),  # a width missing
     ("DepthConcat", "concatenation"),
-    ("convolution 3×3/1 56×56×192 2 64 192 112K 360M", "depth 2"),
+    ("convolution 3×3/1 56×56×192 3 64 192", "depth 3"),
     ("3x3 avg pool, stride 2, dilation 2", "no dilation"),
 ]
 
@@ -191,6 +198,16 @@ def test_googlenet_table_rows():
     tail = read_listing("avg pool 7×7/1 1×1×1024 0\ndropout (40%) 1×1×1024 0\nlinear 1×1×1000 1 1000K 1M\nsoftmax 1×1×1000 0",
                         "7x7x1024")
     assert all(c["agrees"] for c in tail.checks) and tail.report.totals.params == 1024 * 1000 + 1000
+
+
+def test_googlenet_table_whole():
+    """The whole of Table 1, pasted tab-separated: every stated size agrees, and the totals are those of
+    the plain-PyTorch reference built from the same table (tests/torch_refs/googlenet.py: sum(p.numel())
+    = 6,998,552; FlopCounterMode / 2 = 1,582,671,872 MACs, recorded in specs/googlenet.yaml)."""
+    listing = read_listing((DATA / "googlenet_table_full.txt").read_text(), "224x224x3")
+    assert len(listing.checks) == 19 and all(c["agrees"] for c in listing.checks)
+    assert listing.report.totals.params == 6_998_552 and listing.report.totals.macs == 1_582_671_872
+    assert listing.report.totals.weighted_layers == 22
 
 
 def test_tab_separated_tables():

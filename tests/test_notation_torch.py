@@ -71,3 +71,14 @@ def test_matches_torch(text, volume, build):
     assert report.rows[-1].output == shape
     assert report.totals.params == params
     assert report.totals.macs == macs
+
+
+def test_googlenet_table_against_the_paper_reference():
+    """Table 1 as a listing against the plain-PyTorch GoogLeNet built from the paper (no aux heads)."""
+    from pathlib import Path
+
+    reference = pytest.importorskip("tests.torch_refs.googlenet")
+    torch.manual_seed(0)
+    shape, params, macs = measure(reference.googlenet_paper(), "224x224x3")
+    report = read_listing((Path(__file__).parent / "data" / "googlenet_table_full.txt").read_text(), "224x224x3").report
+    assert (report.rows[-1].output, report.totals.params, report.totals.macs) == (shape, params, macs)

@@ -17,7 +17,8 @@ Unwritten values (docs/conventions.md, "The layer notation", states the same rul
     ``7x7, 64, stride 2``): ``d(k-1)/2`` per side, which keeps the size at stride 1 and
     divides it by the stride otherwise (odd kernels);
   - GoogLeNet's table ``KxK/S``: convolutions as figures; pools pad 0 with ceil rounding
-    (Caffe's, as torchvision's googlenet);
+    (Caffe's, as torchvision's googlenet); its depth-2 rows are a 1x1 reduce then the conv, or
+    the paper's Inception module;
   - GoogLeNet's figure ``KxK+S(S)`` / ``(V)``: written (same / valid).
 * a pool's stride: written; else 1 (the Inception module's ``3x3 pool`` keeps the size); VGG's
   ``POOLK`` is K×K at stride K; an even window without a stride is rejected.

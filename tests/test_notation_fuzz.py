@@ -40,8 +40,8 @@ class Layer:
     order: tuple[int, ...] = ()
 
 
-def expected(layer: Layer) -> list[tuple[tuple[int, ...], int, int]] | None:
-    """(output, params, MACs) per conv/pool row, or None where the layer cannot exist."""
+def expected(layer: Layer, h: int = H, w: int = H, cin: int = CIN) -> list[tuple[tuple[int, ...], int, int]] | None:
+    """(output, params, MACs) per conv/pool row on an h x w x cin input, or None where the layer cannot exist."""
     s = layer.s or 1
     pool = layer.kind in ("maxpool", "avgpool")
     if pool and layer.s is None and (layer.kh % 2 == 0 or layer.kw % 2 == 0):
@@ -57,19 +57,19 @@ def expected(layer: Layer) -> list[tuple[tuple[int, ...], int, int]] | None:
         pads = (0, 0)
     else:
         pads = (layer.d * (layer.kh - 1) // 2, layer.d * (layer.kw - 1) // 2)
-    if any(span > H + 2 * p for span, p in zip(spans, pads)):
+    if any(span > size + 2 * p for span, p, size in zip(spans, pads, (h, w))):
         return None
     if pool and (any(2 * p > k for p, k in zip(pads, (layer.kh, layer.kw))) or layer.d > 1 and layer.kind == "avgpool"):
         return None
-    ho, wo = ((H + 2 * p - span) // s + 1 for p, span in zip(pads, spans))
+    ho, wo = ((size + 2 * p - span) // s + 1 for p, span, size in zip(pads, spans, (h, w)))
     if pool:
-        return [((CIN, ho, wo), 0, 0)]
+        return [((cin, ho, wo), 0, 0)]
     if layer.kind == "conv":
-        if layer.out % layer.g or CIN % layer.g:
+        if layer.out % layer.g or cin % layer.g:
             return None
-        weights = layer.out * (CIN // layer.g) * layer.kh * layer.kw
+        weights = layer.out * (cin // layer.g) * layer.kh * layer.kw
         return [((layer.out, ho, wo), weights + layer.out * layer.bias, ho * wo * weights)]
-    dw_out = CIN * layer.m
+    dw_out = cin * layer.m
     dw_weights = dw_out * layer.kh * layer.kw
     rows = [((dw_out, ho, wo), dw_weights + dw_out * layer.bias, ho * wo * dw_weights)]
     if layer.kind == "separable":
@@ -185,6 +185,25 @@ def test_accepted_forms_give_the_right_numbers(layer):
     else:
         assert got is not None, f"{text!r} was rejected"
         assert got[0] == want, text
+
+
+@FUZZ
+@given(st.lists(layers(), min_size=2, max_size=4))
+def test_listings_of_accepted_forms_give_the_right_numbers(chain):
+    """Several lines in a row: each layer's input is the previous one's output."""
+    want, (h, w, cin) = [], (H, H, CIN)
+    for layer in chain:
+        rows = expected(layer, h, w, cin)
+        if rows is None:
+            want = None
+            break
+        want += rows
+        cin, h, w = rows[-1][0]
+    got = outcome("\n".join(text_of(layer) for layer in chain))
+    if want is None:
+        assert got is None
+    else:
+        assert got is not None and got[0] == want
 
 
 MUTATIONS = ("delete", "double", "replace", "insert", "swap")

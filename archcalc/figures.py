@@ -294,15 +294,19 @@ def compare_figure(names: Sequence[str], dtype: str = "float32") -> Figure:
 
 
 def _varied_axis(result: Sweep) -> tuple[str, list[Any], str]:
-    """(axis label, x values, name) of the one thing a sweep varies."""
+    """(axis label, x values, name) of the one thing a sweep varies. A spec parameter that sets
+    the input size (mobilenet_v1's resolution) varies the input with it: the parameter is the axis."""
     if not result.rows:
         raise SpecError("empty sweep: nothing to plot")
-    candidates = []
-    for key in result.rows[0].param:
-        candidates.append((f"{key} (spec parameter)", [r.param[key] for r in result.rows], key))
-    candidates.append(("input resolution H (pixels; HxWxC in the labels)", [r.input[1] for r in result.rows], "input"))
-    candidates.append(("batch size", [r.batch for r in result.rows], "batch"))
-    varied = [c for c in candidates if len(set(map(str, c[1]))) > 1]
+
+    def varies(values: list[Any]) -> bool:
+        return len(set(map(str, values))) > 1
+
+    params = [(f"{key} (spec parameter)", [r.param[key] for r in result.rows], key) for key in result.rows[0].param]
+    others = [("input resolution H (pixels)", [r.input[1] for r in result.rows], "input"),
+              ("batch size", [r.batch for r in result.rows], "batch")]
+    varied = [c for c in params if varies(c[1])]
+    varied += [c for c in others if varies(c[1]) and not (c[2] == "input" and varied)]
     if len(varied) != 1:
         what = ", ".join(c[2] for c in varied) or "nothing"
         raise SpecError(f"chart scaling varies one thing at a time (this sweep varies {what})")
@@ -329,7 +333,7 @@ def scaling_figure(result: Sweep) -> Figure:
         Panel("xy", label, f"memory {per} ({bunit}, {result.dtype})", memory, title="memory"),
     )
     fixed = [f"{k}={v}" for k, v in result.rows[0].param.items() if k != key]
-    if key != "input":
+    if key != "input" and len({r.input for r in result.rows}) == 1:
         fixed.append(f"input {'x'.join(map(str, result.rows[0].input[1:]))}")
     if key != "batch":
         fixed.append(f"batch {result.rows[0].batch}")
@@ -353,7 +357,7 @@ def traffic(graph: Graph, report: Report) -> int:
     return (moved + report.totals.inference_params) * DTYPE_BYTES[report.dtype]
 
 
-def _intensity(model: str, batch: int, dtype: str) -> tuple[float, int] | None:
+def arithmetic_intensity(model: str, batch: int, dtype: str) -> tuple[float, int] | None:
     """(FLOP per byte, FLOPs for the batch) of a benchmark row's model, or None if archcalc
     cannot analyse it (a Python model reference: its FLOPs are not in the file)."""
     from .spec import build, find
@@ -380,7 +384,7 @@ def bench_figure(bench: BenchFile) -> Figure:
     settings = sorted({(r.device, r.dtype) for r in inference}, key=lambda s: (s[0], _ORDER.get(s[1], 9), s[1]))
     costs: dict[tuple[str, int, str], tuple[float, int] | None] = {}
     for r in inference:
-        costs.setdefault((r.model, r.batch, r.dtype), _intensity(r.model, r.batch, r.dtype))
+        costs.setdefault((r.model, r.batch, r.dtype), arithmetic_intensity(r.model, r.batch, r.dtype))
     unknown = sorted({r.model for r in inference if costs[(r.model, r.batch, r.dtype)] is None})
     notes += [f"{m}: not a built-in network or spec file, left out of the MACs and roofline panels" for m in unknown]
 

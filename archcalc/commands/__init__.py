@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "lecture",
     "chart",
     "sweep",
+    "report",
     "list",
     "layers",
 )

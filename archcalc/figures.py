@@ -327,10 +327,15 @@ def scaling_figure(result: Sweep) -> Figure:
 
     memory = tuple(line(lab, [getattr(t, f) / divisor for t in totals])
                    for f, lab in MEMORY_FIELDS if all(hasattr(t, f) for t in totals))
+    # batch sizes grow geometrically (1, 8, 64, ...): log axes spread them; costs grow linearly with batch
+    log = "log" if key == "batch" else "linear"
+    label += ", log scale" if key == "batch" else ""
     panels = (
-        Panel("xy", label, f"multiply-adds {per} ({munit})", (line("multiply-adds", macs),), title="multiply-adds"),
-        Panel("xy", label, f"parameters at inference ({punit})", (line("parameters", params),), title="parameters"),
-        Panel("xy", label, f"memory {per} ({bunit}, {result.dtype})", memory, title="memory"),
+        Panel("xy", label, f"multiply-adds {per} ({munit})", (line("multiply-adds", macs),), title="multiply-adds",
+              xscale=log, yscale=log),
+        Panel("xy", label, f"parameters at inference ({punit})", (line("parameters", params),), title="parameters",
+              xscale=log),
+        Panel("xy", label, f"memory {per} ({bunit}, {result.dtype})", memory, title="memory", xscale=log, yscale=log),
     )
     fixed = [f"{k}={v}" for k, v in result.rows[0].param.items() if k != key]
     if key != "input" and len({r.input for r in result.rows}) == 1:

@@ -95,8 +95,8 @@ def draw(figure: Figure, path: str | Path) -> Drawn:
     fig.canvas.draw()  # run the layout once, then freeze it so placing labels moves no axes
     fig.set_layout_engine("none")
     boxes: list[Box] = []
-    for index, ax, points in pending:
-        boxes += _place_labels(fig, ax, index, points)
+    for index, ax, (points, lines) in pending:
+        boxes += _place_labels(fig, ax, index, points, lines)
     axes_boxes = tuple(Box(i, "", *ax.get_window_extent().extents) for i, ax in enumerate(flat[: len(figure.panels)]))
     buffer = io.BytesIO()
     metadata = {"png": {"Software": "archcalc"}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
@@ -140,8 +140,9 @@ def _barh(ax: Any, panel: Panel, first: bool) -> None:
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, ncol=1, borderaxespad=0.2)
 
 
-def _xy(ax: Any, panel: Panel) -> list[tuple[float, float, float, str]]:
-    """Draw an xy or bubble panel; returns the points to label: (x, y, radius in px, text)."""
+def _xy(ax: Any, panel: Panel) -> tuple[list[tuple[float, float, float, str]], list[Series]]:
+    """Draw an xy or bubble panel; returns the points to label, (x, y, radius in px, text), and
+    the series drawn as lines (labels keep off them)."""
     import matplotlib.ticker
 
     points: list[tuple[float, float, float, str]] = []
@@ -183,7 +184,7 @@ def _xy(ax: Any, panel: Panel) -> list[tuple[float, float, float, str]]:
         _bubble_legend(ax, panel)
     elif len(panel.series) > 1:
         ax.legend(loc="best", frameon=True, ncol=2 if len(panel.series) > 6 else 1)
-    return points
+    return points, [s for s in panel.series if s.style in ("line", "reference")]
 
 
 def _pad_limits(ax: Any, panel: Panel) -> None:
@@ -232,10 +233,22 @@ def _bubble_legend(ax: Any, panel: Panel) -> None:
 # labels that never overlap or leave the axes
 
 
-def _place_labels(fig: Any, ax: Any, panel: int, points: list[tuple[float, float, float, str]]) -> list[Box]:
+def _line_samples(ax: Any, lines: list[Series], step: float = 3.0) -> list[tuple[float, float]]:
+    """Points every ``step`` pixels along the drawn lines, in display coordinates."""
+    samples = []
+    for series in lines:
+        xy = ax.transData.transform(list(zip(series.x, series.y)))
+        for (x0, y0), (x1, y1) in zip(xy, xy[1:]):
+            n = max(1, int(math.hypot(x1 - x0, y1 - y0) / step))
+            samples += [(x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n) for k in range(n + 1)]
+    return samples
+
+
+def _place_labels(fig: Any, ax: Any, panel: int, points: list[tuple[float, float, float, str]],
+                  lines: list[Series]) -> list[Box]:
     """Greedy placement: for each point, the nearest candidate position around it whose box stays
-    inside the axes, overlaps no placed label and no legend, and covers as few other markers as
-    possible; far positions get a leader line. A label with no free position is not drawn (and so
+    inside the axes, overlaps no placed label and no legend, and covers as few other markers and
+    lines as possible; far positions get a leader line. A label with no free position is not drawn (and so
     not returned); with the padded limits this does not happen for the zoo charts."""
     if not points:
         return []
@@ -244,6 +257,7 @@ def _place_labels(fig: Any, ax: Any, panel: int, points: list[tuple[float, float
     legend = ax.get_legend()
     blocked = [Box(panel, "legend", *legend.get_window_extent(renderer).extents)] if legend else []
     centres = [(*ax.transData.transform((x, y)), r) for x, y, r, _ in points]
+    along = _line_samples(ax, lines)
     placed: list[Box] = []
     order = sorted(range(len(points)), key=lambda i: centres[i][0])
     for i in order:
@@ -265,7 +279,8 @@ def _place_labels(fig: Any, ax: Any, panel: int, points: list[tuple[float, float
                     continue
                 covered = sum(1 for j, (ox, oy, r) in enumerate(centres)
                               if j != i and box.x0 - r < ox < box.x1 + r and box.y0 - r < oy < box.y1 + r)
-                score = covered * 60 + ring * 10 + (0 if angle in (0, 180, 90, 270) else 3)
+                crossed = any(box.x0 - 1 < lx < box.x1 + 1 and box.y0 - 1 < ly < box.y1 + 1 for lx, ly in along)
+                score = covered * 60 + crossed * 25 + ring * 10 + (0 if angle in (0, 180, 90, 270) else 3)
                 if best is None or score < best[0]:
                     best = (score, box, ring)
             if best is not None and best[0] < 10 * (ring + 1):

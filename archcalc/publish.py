@@ -56,8 +56,9 @@ def zoo_markdown() -> str:
         "| network | input | params | MACs | activations MiB | peak MiB | depth | top-1 % | best top-1 % | accuracy source |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for name in sorted(zoo()):
-        report = analyze(name)
+    nets = zoo()
+    for name in sorted(nets):
+        report = analyze(nets[name])
         t = report.totals
         original, best = select(report.meta, "original"), select(report.meta, "best")
         better = f"{best.top1:.1f}" if best and best != original else ""

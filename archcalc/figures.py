@@ -37,7 +37,7 @@ MIB = 2**20
 #: a per-layer chart with more rows than this is grouped by stage
 MAX_BARS = 40
 
-#: per-layer metrics: (axis label, scaled unit base, value of a row)
+#: per-layer metrics: (axis label, unit base: 'bytes' in binary units, 'count' in SI)
 LAYER_METRICS = {
     "memory": ("activation memory", "bytes"),
     "params": ("parameters", "count"),
@@ -251,7 +251,9 @@ def layers_figure(name: str, metrics: Sequence[str] = ("memory", "params", "macs
     how = "grouped by stage (sums of their layers)" if grouped else "one bar per layer that stores, holds or computes something"
     found = "; ".join(summary)
     caption = f"{report.name} at {'x'.join(map(str, report.input[1:]))}: {how}; {per}. {found[0].upper()}{found[1:]}."
-    return Figure("layers", f"{report.name}: where the memory, parameters and multiply-adds are", caption,
+    names = [LAYER_METRICS[m][0] for m in metrics]
+    what = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return Figure("layers", f"{report.name}: where the {what} are", caption,
                   tuple(panels), columns=len(panels))
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from .accuracy import DESCRIPTIONS, select
-from .analysis import analyze
+from .analysis import Totals, analyze
 from .benchfile import BenchFile, load
 from .figures import (STANDARD_COMPARE, Figure, accuracy_figure, bench_figure, compare_figure, layers_figure,
                       scaling_figure)
@@ -43,6 +43,9 @@ def zoo_markdown() -> str:
     """Every zoo network: exact params (at inference), MACs, memory, depth, accuracy and its source."""
     from .spec import zoo
 
+    # training memory (the engine's train_peak_bytes) gets a column once the engine reports it
+    has_training = "train_peak_bytes" in Totals.__dataclass_fields__
+    training = (" training peak MiB |", "---:|") if has_training else ("", "")
     lines = [
         "# The zoo at a glance",
         "",
@@ -53,8 +56,8 @@ def zoo_markdown() -> str:
         "",
         f"Top-1: {DESCRIPTIONS['original']}. Best: {DESCRIPTIONS['best']}, where it differs.",
         "",
-        "| network | input | params | MACs | activations MiB | peak MiB | depth | top-1 % | best top-1 % | accuracy source |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"| network | input | params | MACs | activations MiB | peak MiB |{training[0]} depth | top-1 % | best top-1 % | accuracy source |",
+        f"|---|---:|---:|---:|---:|---:|{training[1]}---:|---:|---:|---|",
     ]
     nets = zoo()
     for name in sorted(nets):
@@ -66,7 +69,7 @@ def zoo_markdown() -> str:
         source = "; best: ".join(f"{a.source}: {a.protocol}" for a in shown)
         volume = "x".join(map(str, (*report.input[1:], report.input[0]))) if len(report.input) == 3 else str(report.input)
         lines.append(f"| {name} | {volume} | {t.inference_params:,} | {t.macs:,} | {_mib(t.activation_bytes)} | "
-                     f"{_mib(t.peak_activation_bytes)} | {t.weighted_layers} | {f'{original.top1:.1f}' if original else ''} | "
+                     f"{_mib(t.peak_activation_bytes)} |{f' {_mib(t.train_peak_bytes)} |' if has_training else ''} {t.weighted_layers} | {f'{original.top1:.1f}' if original else ''} | "
                      f"{better} | {source.replace('|', '/')} |")
     return "\n".join(lines) + "\n"
 

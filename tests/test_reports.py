@@ -46,3 +46,10 @@ def test_report_writes_a_directory(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "bench" / "small.svg").stat().st_size > 5000 and (tmp_path / "layers_vgg16.svg").exists()
     assert (tmp_path / "zoo.md").exists() and (tmp_path / "figures.json").exists()
     assert "wrote" in capsys.readouterr().out
+
+
+def test_zoo_table_shows_training_memory_once_the_engine_has_it(generated):
+    from archcalc.analysis import Totals
+
+    header = next(line for line in generated[0]["zoo.md"].splitlines() if line.startswith("| network |"))
+    assert ("training peak MiB" in header) == ("train_peak_bytes" in Totals.__dataclass_fields__)

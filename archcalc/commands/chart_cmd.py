@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..figures import Figure
 
 NAME = "chart"
 HELP = "comparison charts: accuracy, layers, compare, scaling, bench"
@@ -32,7 +36,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32", help="bytes per stored value")
 
 
-def figure(args: argparse.Namespace):  # noqa: ANN201 - an archcalc.figures.Figure (imported lazily)
+def figure(args: argparse.Namespace) -> Figure:
     """The Figure that the command line asks for; wrong arguments are one-line errors."""
     import difflib
 

@@ -9,7 +9,7 @@ figure from a spec's metadata or a benchmark file; the only arithmetic is unit s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from .accuracy import DESCRIPTIONS, missing_reason, select
@@ -77,8 +77,6 @@ class Figure:
     columns: int = 1  # panels per row
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return asdict(self)
 
 
@@ -98,14 +96,9 @@ def scale(values: Iterable[float], base: str) -> tuple[float, str]:
 
 
 def _scaled(values: Sequence[float], base: str) -> tuple[tuple[float, ...], str]:
+    """The values divided for display, and the axis unit ("count" for plain counts under 1000)."""
     divisor, unit = scale(values, base)
-    return tuple(v / divisor for v in values), unit
-
-
-def _unit(unit: str, base: str) -> str:
-    if base == "bytes":
-        return unit
-    return f"{unit}" if unit else "count"
+    return tuple(v / divisor for v in values), unit or "count"
 
 
 def _reports(names: Sequence[str], **options: Any) -> list[Report]:
@@ -243,7 +236,7 @@ def layers_figure(name: str, metrics: Sequence[str] = ("memory", "params", "macs
         values = [sum(_layer_value(r, metric, nbytes) for r in members) for _, members in labelled]
         scaled, unit = _scaled(values, base)
         extra = f", {dtype}" if metric == "memory" else ""
-        panels.append(Panel("barh", f"{title} ({_unit(unit, base)}{extra})", "", (Series(title, labels, scaled),), title=title))
+        panels.append(Panel("barh", f"{title} ({unit}{extra})", "", (Series(title, labels, scaled),), title=title))
         total = sum(values)
         top = max(range(len(values)), key=values.__getitem__)
         summary.append(f"most {title}: {labels[top]} ({100 * values[top] / total:.0f}%)" if total else f"no {title}")

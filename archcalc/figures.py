@@ -391,8 +391,9 @@ def bench_figure(bench: BenchFile) -> Figure:
     latency_macs = []
     for device, dtype in settings:
         rows = [r for r in inference if (r.device, r.dtype) == (device, dtype) and costs[(r.model, r.batch, r.dtype)]]
-        latency_macs.append(Series(f"{device} {dtype}", tuple(costs[(r.model, r.batch, r.dtype)][1] / 2e9 for r in rows),
-                                   tuple(r.median_ms for r in rows), point_labels=tuple(f"{r.model} b{r.batch}" for r in rows)))
+        if rows:
+            latency_macs.append(Series(f"{device} {dtype}", tuple(costs[(r.model, r.batch, r.dtype)][1] / 2e9 for r in rows),
+                                       tuple(r.median_ms for r in rows), point_labels=tuple(f"{r.model} b{r.batch}" for r in rows)))
     first = settings[0]
     models = sorted({r.model for r in inference if (r.device, r.dtype) == first})
     per_batch = []

@@ -146,6 +146,12 @@ def _xy(ax: Any, panel: Panel) -> tuple[list[tuple[float, float, float, str]], l
     import matplotlib.ticker
 
     points: list[tuple[float, float, float, str]] = []
+    if not any(s.x for s in panel.series if s.style != "reference"):
+        ax.text(0.5, 0.5, "no data for this panel (see the notes)", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(panel.title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return points, []
     styled = 0
     colours = {s.label: _style(i)["color"] for i, s in enumerate(x for x in panel.series if x.style != "reference")}
     for series in panel.series:

@@ -229,6 +229,17 @@ def test_bench_panels_from_the_file_and_the_engine():
     assert figure.notes == ("mobilenet_v2 batch 128 bfloat16: oom, not plotted",)
 
 
+def test_bench_models_archcalc_cannot_analyse_are_noted(tmp_path, capsys):
+    data = json.loads(BENCH.read_text())
+    for row in data["results"]:
+        row["model"] = "my_models.py:build"
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data))
+    assert main(["chart", "bench", str(path), "--out", str(tmp_path / "b.png")]) == 0
+    assert "my_models.py:build: not a built-in network or spec file" in capsys.readouterr().out
+    assert (tmp_path / "b.png").stat().st_size > 5000
+
+
 def test_roofline_traffic_by_hand(tmp_path):
     """A 4x4x1 input, conv 3x3 to 2 maps (pad 1, bias), flatten, linear to 3. Bytes moved at float32:
     conv reads 16 and writes 32 values; flatten moves nothing; linear reads 32 and writes 3;

@@ -64,7 +64,7 @@ def test_json_and_csv_carry_the_same_rows(capsys):
 
 def test_text_and_markdown_tables():
     result = sweep("mobilenet_v1", {"alpha": ["0.25"]})
-    assert "568" not in render_sweep(result, "text") and "41.03M" in render_sweep(result, "text")
+    assert "41.03M" in render_sweep(result, "text")  # 41,030,272 MACs at alpha 0.25
     assert "41,030,272" in render_sweep(result, "markdown")
 
 

@@ -91,7 +91,7 @@ def draw(figure: Figure, path: str | Path) -> Drawn:
         else:
             pending.append((index, ax, _xy(ax, panel)))
     fig.suptitle(figure.title, fontsize=11)
-    fig.supxlabel("\n".join(textwrap.wrap(figure.caption, 150)), fontsize=7.5, color="#333333")
+    fig.supxlabel("\n".join(textwrap.wrap(figure.caption, 140)), fontsize=8, color="#333333")
     fig.canvas.draw()  # run the layout once, then freeze it so placing labels moves no axes
     fig.set_layout_engine("none")
     boxes: list[Box] = []
@@ -269,7 +269,7 @@ def _place_labels(fig: Any, ax: Any, panel: int, points: list[tuple[float, float
     for i in order:
         x, y, radius, text = points[i]
         cx, cy, _ = centres[i]
-        artist = ax.text(0, 0, text, fontsize=7.5, transform=None)
+        artist = ax.text(0, 0, text, fontsize=8, transform=None)
         width, height = artist.get_window_extent(renderer).size
         best = None
         for ring, gap in enumerate((2, 8, 16, 28, 44, 64, 90)):

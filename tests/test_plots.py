@@ -14,6 +14,7 @@ from archcalc.analysis import Totals
 from archcalc.benchfile import load
 from archcalc.cli import main
 from archcalc.plots import draw
+from archcalc.report import headline_accuracy
 from archcalc.spec import zoo
 from archcalc.sweep import sweep
 
@@ -65,6 +66,9 @@ def test_accuracy_selection_is_imagenet_and_matches_torchvision(name):
         if chosen is None:
             continue
         assert "ImageNet" in chosen.protocol or "ILSVRC" in chosen.protocol
+        if choice == "original":  # `compare` (report.headline_accuracy) shows the same figure
+            top1, _, source = headline_accuracy(dict(meta))
+            assert float(top1) == round(chosen.top1, 1) and source == chosen.source
         if chosen.weights:
             tv = pytest.importorskip("torchvision.models")
             weights = tv.get_model_weights(meta.get("torchvision") or name)

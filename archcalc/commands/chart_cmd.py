@@ -76,11 +76,14 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or f"{args.kind}.png"
     output_format(out)  # a wrong extension fails before any work
     result = figure(args)
-    draw(result, out)
+    drawn = draw(result, out)
+    unlabelled = sorted({t for p in result.panels for s in p.series for t in s.point_labels} - {b.text for b in drawn.labels})
     count = {"accuracy": lambda: sum(len(s.y) for s in result.panels[0].series),
              "compare": lambda: len(result.panels[0].series[0].y)}
     detail = f"{count[args.kind]()} networks" if args.kind in count else result.title
     print(f"wrote {out}: {detail}")
     for note in result.notes:
         print(f"  note: {note}")
+    if unlabelled:
+        print(f"  note: no room to label {', '.join(unlabelled)} (plotted without a label; chart fewer networks)")
     return 0

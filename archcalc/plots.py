@@ -65,15 +65,24 @@ def _pyplot() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.hashsalt": "archcalc", "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
-                         "legend.fontsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8})
     return plt
+
+
+#: matplotlib settings for archcalc's charts, applied only while drawing (the caller's are untouched);
+#: a fixed SVG hash salt makes SVG output identical run to run
+RC = {"svg.hashsalt": "archcalc", "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
+      "legend.fontsize": 8, "xtick.labelsize": 8, "ytick.labelsize": 8}
 
 
 def draw(figure: Figure, path: str | Path) -> Drawn:
     """Draw ``figure`` to ``path``; returns where the labels went."""
     fmt = output_format(path)
     plt = _pyplot()
+    with plt.rc_context(RC):
+        return _draw(plt, figure, path, fmt)
+
+
+def _draw(plt: Any, figure: Figure, path: str | Path, fmt: str) -> Drawn:
     columns = max(1, figure.columns)
     rows = math.ceil(len(figure.panels) / columns)
     bars = max((len(s.x) for p in figure.panels if p.kind == "barh" for s in p.series), default=0)

@@ -166,8 +166,8 @@ def totals_lines(report: Report) -> list[str]:
 
 
 def headline_accuracy(meta: dict) -> tuple[str, str, str]:
-    """(top-1, top-5, source) to show for a network: torchvision's own figures where the spec
-    has them, else the first listed; errors are shown as accuracies (100 - error)."""
+    """(top-1, top-5, source) to show for a network: torchvision's original-recipe figures
+    where the spec has them, else the first listed; errors are shown as accuracies (100 - error)."""
     entry = headline_entry(meta)
     if not entry:
         return "", "", ""

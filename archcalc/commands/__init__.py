@@ -20,6 +20,8 @@ COMMANDS: tuple[str, ...] = (
     "check",
     "lecture",
     "chart",
+    "sweep",
+    "report",
     "list",
     "blocks",
     "layers",

@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "check",
     "lecture",
     "chart",
+    "bench",
     "list",
     "layers",
 )

@@ -340,3 +340,12 @@ def test_dtype_the_device_cannot_run(spec_file, monkeypatch, capsys):
     assert main(["bench", f"{spec_file}:tiny", "--dtype", "float16"]) == 2
     err = capsys.readouterr().err
     assert "--dtype float16: cpu cannot run a convolution in float16" in err and err.count("\n") == 1
+
+
+def test_per_layer(tiny):
+    sweep = bench.run_sweep([tiny], config(batches=(1,), per_layer=True), profile_of=profile_of)
+    layers = sweep.results[0]["layers"]
+    assert [l["name"] for l in layers] == ["c", "r", "p", "f", "fc"]
+    assert [l["class"] for l in layers] == ["conv", "elementwise", "pool", "view", "linear"]
+    assert all(l["measured_ms"] > 0 and l["predicted_ms"] > 0 for l in layers)
+    assert "per layer" in bench.render_text(sweep)

@@ -24,6 +24,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train", action="store_true", help="time a whole training step (forward, backward, SGD step)")
     p.add_argument("--channels-last", action="store_true", help="model and input in channels_last memory format")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (compiled during warm-up)")
+    p.add_argument("--per-layer", action="store_true",
+                   help="also time every layer (spec models, inference) beside its predicted time")
     p.add_argument("--input", metavar="HxWxC", help="input volume (overrides the spec's; Python models: 224x224x3)")
     p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads (default: torch's)")
     p.add_argument("--measure-peak", action="store_true",
@@ -86,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     dtypes = tuple(dict.fromkeys(bench.check_dtype(device, d.strip()) for d in args.dtype.split(",")))
     models = [_model(name, args.input) for name in args.networks]
     config = bench.Config(device, batches, dtypes, args.train, args.channels_last, args.compile,
-                          bench.TimingPolicy(min_runs=args.min_runs, budget_s=args.budget), args.measure_peak)
+                          bench.TimingPolicy(min_runs=args.min_runs, budget_s=args.budget), args.measure_peak,
+                          args.per_layer)
     sweep = bench.run_sweep(models, config, output, args.resume, None if args.quiet else sys.stderr)
     if args.format == "json":
         import json

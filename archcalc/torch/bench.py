@@ -230,12 +230,13 @@ MICRO_POLICY = TimingPolicy(warmup_runs=2, warmup_s=0.1, min_runs=10, max_runs=2
 
 def measure_profile(device: str, dtype: str, policy: TimingPolicy = MICRO_POLICY) -> DeviceProfile:
     """Microbenchmarks: matmul peak, copy bandwidth, per-call overhead, conv efficiency per class,
-    pooling rate. Nothing here runs a network."""
+    pooling rate (each the 10th percentile of its runs). Nothing here runs a network."""
     kind = "cuda" if device.startswith("cuda") else "cpu"
     tdtype = TORCH_DTYPES[dtype]
 
     def seconds(fn: Callable[[], Any]) -> float:
-        return time_fn(fn, device, policy).median_s
+        # p10, not the median: what the device can do; co-tenants only ever add time
+        return time_fn(fn, device, policy).p10_s
 
     with torch.inference_mode():
         peak = 0.0
@@ -355,6 +356,7 @@ class Config:
     compile: bool = False
     policy: TimingPolicy = TimingPolicy()
     measure_peak: bool = False
+    per_layer: bool = False
 
 
 KEY_FIELDS = ("model", "device", "batch", "dtype", "train", "channels_last", "compile")
@@ -417,6 +419,7 @@ def measure_row(bench_model: BenchModel, model: nn.Module, base: dict[str, Any],
     else:
         with torch.inference_mode():
             timing = time_fn(lambda: model(x), device, config.policy)
+    layers = per_layer(model, x, graph, prediction_of_layers(graph, batch, profile), device) if config.per_layer and not train else None
     memory = measure_memory(model, x, graph, batch, dtype, device, train, optimizer)
     macs = summarize(graph, batch=batch, dtype=dtype).totals.macs
     flops = 2 * macs * (3 if train else 1)  # a training step: forward + backward (2 forwards)
@@ -442,7 +445,60 @@ def measure_row(bench_model: BenchModel, model: nn.Module, base: dict[str, Any],
         "memory_error": memory.error,
         "status": "ok",
         "note": "; ".join(notes),
+        **({"layers": layers} if layers is not None else {}),
     }
+
+
+def prediction_of_layers(graph: Graph, batch: int, profile: DeviceProfile) -> dict[str, Any]:
+    return {l.name: l for l in predict(graph, batch, profile).layers}
+
+
+PER_LAYER_RUNS = 5
+
+
+def per_layer(model: nn.Module, x: torch.Tensor, graph: Graph, predicted: Mapping[str, Any],
+              device: str) -> list[dict[str, Any]] | None:
+    """Per-layer predicted and measured milliseconds (median of PER_LAYER_RUNS passes, forward
+    hooks around each layer's module, synchronised: on a GPU this serialises the launches, so the
+    layers add up to more than the pass). Only for models built from a spec (module per layer)."""
+    from .build import GraphModule
+
+    if not isinstance(model, GraphModule):
+        return None
+    starts: dict[str, float] = {}
+    times: dict[str, list[float]] = {}
+
+    def before(name: str) -> Callable[..., None]:
+        def hook(module: nn.Module, args: Any) -> None:
+            synchronize(device)
+            starts[name] = time.perf_counter()
+        return hook
+
+    def after(name: str) -> Callable[..., None]:
+        def hook(module: nn.Module, args: Any, out: Any) -> None:
+            synchronize(device)
+            times.setdefault(name, []).append(time.perf_counter() - starts[name])
+        return hook
+
+    handles = []
+    for name, module in model.layers.items():
+        handles += [module.register_forward_pre_hook(before(name)), module.register_forward_hook(after(name))]
+    try:
+        with torch.inference_mode():
+            model(x)  # warm-up
+            times.clear()
+            for _ in range(PER_LAYER_RUNS):
+                model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    out = []
+    for name, path in model.paths.items():
+        if path in predicted:
+            layer = predicted[path]
+            measured = statistics.median(times[name]) * 1e3 if name in times else None
+            out.append({"name": path, "class": layer.cls, "predicted_ms": layer.seconds * 1e3, "measured_ms": measured})
+    return out
 
 
 def empty_row(base: dict[str, Any], status: str, note: str = "") -> dict[str, Any]:
@@ -511,7 +567,10 @@ class Sweep:
     interrupted: bool = False
 
     def document(self) -> dict[str, Any]:
-        return {"environment": self.environment, "profiles": self.profiles, "duration_s": round(self.duration_s, 1),
+        # the load when written: on a shared machine, how much the timings are contaminated
+        load = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+        return {"environment": {**self.environment, "load_average_now": load}, "profiles": self.profiles,
+                "duration_s": round(self.duration_s, 1),
                 "summary": summary(self.results), "results": self.results}
 
     def write(self, path: Path) -> None:
@@ -662,4 +721,11 @@ def render_text(sweep: Sweep) -> str:
                          f"Spearman {s[label]['spearman']:.3f} over {s['rows']} rows")
     notes = sorted({r["note"] for r in sweep.results if r.get("note")})
     lines.extend(f"note: {n}" for n in notes)
+    for r in sweep.results:
+        if r.get("layers"):
+            lines += ["", f"{r['model']} batch {r['batch']} {r['dtype']}: per layer (predicted / measured ms)",
+                      tabulate([[l["name"], l["class"], ms(l["predicted_ms"]), ms(l["measured_ms"]),
+                                 "" if not l["measured_ms"] else f"{l['predicted_ms'] / l['measured_ms']:.2f}"]
+                                for l in r["layers"]], ["layer", "class", "predicted ms", "measured ms", "ratio"],
+                               disable_numparse=True)]
     return "\n".join(lines)

@@ -349,3 +349,11 @@ def test_per_layer(tiny):
     assert [l["class"] for l in layers] == ["conv", "elementwise", "pool", "view", "linear"]
     assert all(l["measured_ms"] > 0 and l["predicted_ms"] > 0 for l in layers)
     assert "per layer" in bench.render_text(sweep)
+
+
+def test_measure_peak_alone_prints_the_profile(monkeypatch, capsys):
+    monkeypatch.setattr(bench, "device_profile", lambda device, dtype, measure: PROFILE)
+    assert main(["bench", "--measure-peak"]) == 0
+    out = capsys.readouterr().out
+    assert "peak 0.001 TFLOP/s, bandwidth 1.0 GB/s, overhead 1.0 us, efficiency conv 0.50" in out
+    assert main(["bench"]) == 2 and "at least one network" in capsys.readouterr().err

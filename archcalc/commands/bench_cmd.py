@@ -17,7 +17,8 @@ EXAMPLE = "archcalc bench resnet18 mobilenet_v2 --batch 1,8 --output reports/ben
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("networks", nargs="+", help=_shared.NETWORK_HELP)
+    p.add_argument("networks", nargs="*", help=_shared.NETWORK_HELP + "; none with --measure-peak: "
+                   "only measure and print the device profile")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     p.add_argument("--batch", default="1", metavar="N[,N...]", help="batch sizes, e.g. 1,8,32,128")
     p.add_argument("--dtype", default="float32", metavar="DTYPE[,...]", help="float32, float16, bfloat16, float64")
@@ -86,6 +87,12 @@ def run(args: argparse.Namespace) -> int:
         raise SpecError(f"--output: {args.output} should end in .json (the CSV is written beside it)")
     device = bench.check_device(args.device)
     dtypes = tuple(dict.fromkeys(bench.check_dtype(device, d.strip()) for d in args.dtype.split(",")))
+    if not args.networks:
+        if not args.measure_peak:
+            raise SpecError("bench needs at least one network (or --measure-peak alone to measure the device)")
+        for dtype in dtypes:
+            print(bench.render_profile(bench.device_profile(device, dtype, measure=True)))
+        return 0
     models = [_model(name, args.input) for name in args.networks]
     config = bench.Config(device, batches, dtypes, args.train, args.channels_last, args.compile,
                           bench.TimingPolicy(min_runs=args.min_runs, budget_s=args.budget), args.measure_peak,

@@ -26,9 +26,8 @@ import platform
 import re
 import statistics
 import subprocess
-import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence, TextIO
 
@@ -681,6 +680,13 @@ def _sweep_model(bench_model: BenchModel, dtype: str, config: Config, profile: D
 # Text output (formatting only)
 
 
+def render_profile(p: DeviceProfile) -> str:
+    efficiency = ", ".join(f"{k} {v:.2f}" for k, v in p.efficiency.items())
+    return (f"profile {p.dtype}: peak {p.peak_flops / 1e12:.3f} TFLOP/s, bandwidth {p.bandwidth / 1e9:.1f} GB/s, "
+            f"overhead {p.overhead_s * 1e6:.1f} us" + (f", efficiency {efficiency}" if efficiency else "")
+            + (f", pooling {p.pool_rate / 1e9:.2f} G/s" if p.pool_rate else "") + f" ({p.source})")
+
+
 def render_text(sweep: Sweep) -> str:
     from tabulate import tabulate
 
@@ -711,9 +717,7 @@ def render_text(sweep: Sweep) -> str:
     env = sweep.environment
     lines.append(f"{env['device_name']} ({env['device']}), torch {env['torch']}, {env['threads']} threads, "
                  f"{sweep.duration_s:.0f} s")
-    for dtype, p in sweep.profiles.items():
-        lines.append(f"profile {dtype}: peak {p['peak_flops'] / 1e12:.3f} TFLOP/s, bandwidth {p['bandwidth'] / 1e9:.1f} GB/s, "
-                     f"overhead {p['overhead_s'] * 1e6:.1f} us ({p['source']})")
+    lines += [render_profile(DeviceProfile.from_dict(p)) for p in sweep.profiles.values()]
     s = summary(sweep.results)
     if "prediction" in s:
         for label in ("prediction", "roofline", "macs_baseline"):

@@ -6,6 +6,7 @@ import csv
 import json
 import statistics
 import textwrap
+from types import SimpleNamespace
 
 import pytest
 
@@ -142,11 +143,51 @@ def test_memory_adapter_without_the_memory_module(tiny, monkeypatch):
     monkeypatch.undo()  # the real adapter
     monkeypatch.setitem(sys.modules, "archcalc.torch.memory", None)  # import fails
     model = tiny.build().eval()
-    m = bench.measure_memory(model, torch.randn(2, 3, 8, 8), tiny.graph, 2, "float32", "cpu", False, None)
+    m = bench.measure_memory(model, torch.randn(2, 3, 8, 8), tiny.graph, 2, "float32", "cpu", False)
     assert m.peak_bytes is None and "missing" in m.note
     # predicted: the engine's peak activation memory. Per image: at the conv, input 192 + output
     # 256 values; at the relu the input is freed, conv 256 + relu 256 = 512, the peak. 2 images, 4 bytes
     assert m.predicted_bytes == 2 * 4 * 512 and m.error is None
+
+
+class FakeMemoryModule:
+    """Stands for archcalc.torch.memory: records the calls, returns round numbers."""
+
+    def __init__(self):
+        self.calls = []
+
+    def measure_inference_peak(self, model, x):
+        self.calls.append(("inference", tuple(x.shape)))
+        return 5000
+
+    def measure_train_step(self, model, x, optimizer):
+        self.calls.append(("train", optimizer))
+        return SimpleNamespace(resident_bytes=100, step_bytes=7000)
+
+    def cuda_memory(self, model, x, train=False, optimizer=None):
+        self.calls.append(("cuda", train, optimizer))
+        return SimpleNamespace(baseline_bytes=10_000, peak_bytes=16_000)
+
+
+@pytest.mark.parametrize("device, train, call, peak, baseline", [
+    ("cpu", False, ("inference", (2, 3, 8, 8)), 5000, None),
+    ("cpu", True, ("train", "momentum"), 7000, None),
+    # CUDA: 16,000 − 10,000 allocated during the pass, plus the 2·3·8·8·4 = 1,536-byte input the
+    # allocator's baseline held; the resident baseline without it: 8,464
+    ("cuda:0", False, ("cuda", False, None), 6000 + 1536, 10_000 - 1536),
+    ("cuda:0", True, ("cuda", True, "momentum"), 6000 + 1536, 10_000 - 1536),
+])
+def test_memory_adapter_wiring(tiny, monkeypatch, device, train, call, peak, baseline):
+    import sys
+
+    import archcalc.torch
+
+    monkeypatch.undo()  # the real adapter
+    fake = FakeMemoryModule()
+    monkeypatch.setitem(sys.modules, "archcalc.torch.memory", fake)
+    monkeypatch.setattr(archcalc.torch, "memory", fake, raising=False)
+    m = bench.measure_memory(tiny.build(), torch.randn(2, 3, 8, 8), tiny.graph, 2, "float32", device, train)
+    assert fake.calls == [call] and (m.peak_bytes, m.baseline_bytes) == (peak, baseline)
 
 
 # --------------------------------------------------------------------------------------------

@@ -306,7 +306,7 @@ def device_profile(device: str, dtype: str, measure: bool = False,
 @dataclass(frozen=True)
 class Memory:
     peak_bytes: int | None  # measured activation peak (CUDA: max allocated − resident baseline)
-    baseline_bytes: int | None  # CUDA: what was allocated before the pass (weights, optimizer state)
+    baseline_bytes: int | None  # CUDA: resident before the pass (weights, buffers; train: grads, optimizer state)
     predicted_bytes: int | None
     note: str = ""
 
@@ -317,20 +317,39 @@ class Memory:
         return (self.peak_bytes - self.predicted_bytes) / self.predicted_bytes
 
 
+#: the memory issue's name for what --train times: SGD with momentum (one state tensor per parameter)
+MEMORY_OPTIMIZER = "momentum"
+
+
+def predicted_memory(graph: Graph, batch: int, dtype: str, train: bool) -> int | None:
+    """The engine's prediction: the inference activation peak, or a training step's bytes beyond
+    the resident weights and optimizer state (None where the engine has no training memory yet)."""
+    import inspect
+
+    if not train:
+        return summarize(graph, batch=batch, dtype=dtype).totals.peak_activation_bytes
+    if "train" not in inspect.signature(summarize).parameters:
+        return None
+    totals = summarize(graph, batch=batch, dtype=dtype, train=True, optimizer=MEMORY_OPTIMIZER).totals  # type: ignore[call-arg]
+    return getattr(totals, "train_step_bytes", None)
+
+
 def measure_memory(model: nn.Module, x: torch.Tensor, graph: Graph, batch: int, dtype: str, device: str,
-                   train: bool, optimizer: torch.optim.Optimizer | None) -> Memory:
-    """Measured and predicted peak memory of one pass (inference) or step (train)."""
-    totals = summarize(graph, batch=batch, dtype=dtype).totals
-    predicted = getattr(totals, "train_peak_bytes", None) if train else totals.peak_activation_bytes
+                   train: bool) -> Memory:
+    """Measured and predicted peak memory of one pass (inference) or step (train): the one seam
+    between bench and archcalc.torch.memory (the memory issue's tracker and allocator readings)."""
+    predicted = predicted_memory(graph, batch, dtype, train)
     try:
         from . import memory
     except ImportError:
         return Memory(None, None, predicted, "memory not measured: archcalc.torch.memory is missing")
     if device.startswith("cuda"):
-        m = memory.cuda_memory(model, x, train=train, optimizer=optimizer)
-        return Memory(m.peak_bytes - m.baseline_bytes, m.baseline_bytes, predicted)
+        m = memory.cuda_memory(model, x, train=train, optimizer=MEMORY_OPTIMIZER if train else None)
+        # the allocator's baseline holds the input, which the prediction counts as an activation
+        x_bytes = x.untyped_storage().nbytes()
+        return Memory(m.peak_bytes - m.baseline_bytes + x_bytes, m.baseline_bytes - x_bytes, predicted)
     if train:
-        return Memory(None, None, predicted, "training memory is measured on CUDA only")
+        return Memory(memory.measure_train_step(model, x, MEMORY_OPTIMIZER).step_bytes, None, predicted)
     return Memory(memory.measure_inference_peak(model, x), None, predicted)
 
 
@@ -403,7 +422,6 @@ def measure_row(bench_model: BenchModel, model: nn.Module, base: dict[str, Any],
     x = torch.randn(batch, *graph.input_shape, device=device, dtype=TORCH_DTYPES[dtype])
     if config.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    optimizer = None
     if train:
         optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
         out_features = _logits(model(x)).shape[1]
@@ -419,7 +437,7 @@ def measure_row(bench_model: BenchModel, model: nn.Module, base: dict[str, Any],
         with torch.inference_mode():
             timing = time_fn(lambda: model(x), device, config.policy)
     layers = per_layer(model, x, graph, prediction_of_layers(graph, batch, profile), device) if config.per_layer and not train else None
-    memory = measure_memory(model, x, graph, batch, dtype, device, train, optimizer)
+    memory = measure_memory(model, x, graph, batch, dtype, device, train)
     macs = summarize(graph, batch=batch, dtype=dtype).totals.macs
     flops = 2 * macs * (3 if train else 1)  # a training step: forward + backward (2 forwards)
     prediction = predict(graph, batch, profile, train)

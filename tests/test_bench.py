@@ -400,3 +400,20 @@ def test_measure_peak_alone_prints_the_profile(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "peak 0.001 TFLOP/s, bandwidth 1.0 GB/s, overhead 1.0 us, efficiency conv 0.50" in out
     assert main(["bench"]) == 2 and "at least one network" in capsys.readouterr().err
+
+
+def test_python_model_reference(monkeypatch, tmp_path, capsys):
+    (tmp_path / "small.py").write_text(textwrap.dedent("""
+        from torch import nn
+
+        def build():
+            return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                                 nn.Flatten(), nn.Linear(4, 10))
+    """))
+    monkeypatch.setattr(bench, "device_profile", lambda *a, **k: PROFILE)
+    ref = f"{tmp_path / 'small.py'}:build"
+    assert main(["bench", ref, "--input", "8x8x3", "--batch", "2", "--min-runs", "2", "--budget", "0.2",
+                 "--quiet", "--format", "json"]) == 0
+    row = json.loads(capsys.readouterr().out)["results"][0]
+    # conv: 8*8*4 outputs x 27 MACs = 6,912; linear 4 x 10 = 40; x 2 images
+    assert (row["model"], row["status"], row["macs"]) == (ref, "ok", 2 * 6_952)

@@ -443,7 +443,9 @@ def measure_row(bench_model: BenchModel, model: nn.Module, base: dict[str, Any],
     prediction = predict(graph, batch, profile, train)
     roofline = predict(graph, batch, roofline_only(profile), train)
     tflops = flops / timing.median_s / 1e12
-    notes = [n for n in (memory.note, "" if timing.stable else "median not stable within the time budget") if n]
+    notes = [n for n in (memory.note, "" if timing.stable else "median not stable within the time budget",
+                         "per-layer timing needs a model built from a spec (inference)"
+                         if config.per_layer and layers is None else "") if n]
     return {
         **base,
         "latency_ms": {"median": timing.median_s * 1e3, "p10": timing.p10_s * 1e3, "p90": timing.p90_s * 1e3},
@@ -544,7 +546,9 @@ def summary(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     for label, column in (("prediction", "predicted_latency_ms"), ("roofline", "roofline_latency_ms"),
                           ("macs_baseline", "baseline_latency_ms")):
         predicted = [r[column] for r in ok]
-        out[label] = {"median_abs_error": median_abs_error(predicted, measured), "spearman": spearman(predicted, measured)}
+        rho = spearman(predicted, measured)
+        out[label] = {"median_abs_error": median_abs_error(predicted, measured),
+                      "spearman": None if math.isnan(rho) else rho}  # NaN: all predictions equal
     return out
 
 
@@ -739,8 +743,9 @@ def render_text(sweep: Sweep) -> str:
     s = summary(sweep.results)
     if "prediction" in s:
         for label in ("prediction", "roofline", "macs_baseline"):
+            rho = s[label]["spearman"]
             lines.append(f"{label:<13} median |error| {100 * s[label]['median_abs_error']:.0f}%, "
-                         f"Spearman {s[label]['spearman']:.3f} over {s['rows']} rows")
+                         f"Spearman {'n/a' if rho is None else f'{rho:.3f}'} over {s['rows']} rows")
     notes = sorted({r["note"] for r in sweep.results if r.get("note")})
     lines.extend(f"note: {n}" for n in notes)
     for r in sweep.results:

@@ -232,6 +232,8 @@ def measure_profile(device: str, dtype: str, policy: TimingPolicy = MICRO_POLICY
     pooling rate (each the 10th percentile of its runs). Nothing here runs a network."""
     kind = "cuda" if device.startswith("cuda") else "cpu"
     tdtype = TORCH_DTYPES[dtype]
+    if kind == "cuda":
+        torch.backends.cudnn.benchmark = True  # as in the sweep: autotuned convs
 
     def seconds(fn: Callable[[], Any]) -> float:
         # p10, not the median: what the device can do; co-tenants only ever add time
@@ -687,7 +689,8 @@ def _sweep_model(bench_model: BenchModel, dtype: str, config: Config, profile: D
                 else:
                     oom_at, model = batch, None
                     row = empty_row(base, "oom", str(exc).splitlines()[0] if str(exc) else "out of memory")
-                    free_memory(config.device)
+            if row["status"] == "oom":  # outside the except block: its traceback no longer holds tensors
+                free_memory(config.device)
         sweep.results.append(row)
         done.add(row_key(base))
         if output is not None:

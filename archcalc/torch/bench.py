@@ -38,7 +38,8 @@ from ..analysis import DTYPE_BYTES, summarize
 from ..errors import SpecError
 from ..fileio import write_atomic
 from ..graph import Graph
-from ..roofline import DeviceProfile, datasheet, median_abs_error, predict, roofline_only, spearman
+from ..roofline import (TRAIN_FORWARDS, DeviceProfile, LayerPrediction, datasheet, median_abs_error, predict,
+                        roofline_only, spearman)
 
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 CACHE_ENV = "ARCHCALC_CACHE_DIR"
@@ -438,12 +439,14 @@ def measure_row(bench_model: BenchModel, model: nn.Module, base: dict[str, Any],
     else:
         with torch.inference_mode():
             timing = time_fn(lambda: model(x), device, config.policy)
-    layers = per_layer(model, x, graph, prediction_of_layers(graph, batch, profile), device) if config.per_layer and not train else None
-    memory = measure_memory(model, x, graph, batch, dtype, device, train)
-    macs = summarize(graph, batch=batch, dtype=dtype).totals.macs
-    flops = 2 * macs * (3 if train else 1)  # a training step: forward + backward (2 forwards)
     prediction = predict(graph, batch, profile, train)
     roofline = predict(graph, batch, roofline_only(profile), train)
+    layers = None
+    if config.per_layer and not train:
+        layers = per_layer(model, x, {l.name: l for l in prediction.layers}, device)
+    memory = measure_memory(model, x, graph, batch, dtype, device, train)
+    macs = summarize(graph, batch=batch, dtype=dtype).totals.macs
+    flops = 2 * macs * (TRAIN_FORWARDS if train else 1)
     tflops = flops / timing.median_s / 1e12
     notes = [n for n in (memory.note, "" if timing.stable else "median not stable within the time budget",
                          "per-layer timing needs a model built from a spec (inference)"
@@ -470,14 +473,10 @@ def measure_row(bench_model: BenchModel, model: nn.Module, base: dict[str, Any],
     }
 
 
-def prediction_of_layers(graph: Graph, batch: int, profile: DeviceProfile) -> dict[str, Any]:
-    return {l.name: l for l in predict(graph, batch, profile).layers}
-
-
 PER_LAYER_RUNS = 5
 
 
-def per_layer(model: nn.Module, x: torch.Tensor, graph: Graph, predicted: Mapping[str, Any],
+def per_layer(model: nn.Module, x: torch.Tensor, predicted: Mapping[str, LayerPrediction],
               device: str) -> list[dict[str, Any]] | None:
     """Per-layer predicted and measured milliseconds (median of PER_LAYER_RUNS passes, forward
     hooks around each layer's module, synchronised: on a GPU this serialises the launches, so the

@@ -102,3 +102,12 @@ def test_ranks_and_spearman_by_hand():
 def test_profile_round_trip():
     assert DeviceProfile.from_dict(PROFILE.to_dict()) == PROFILE
     assert not math.isnan(PROFILE.peak_flops)
+
+
+def test_prediction_core_is_torch_free():
+    import subprocess
+    import sys
+
+    code = "import sys, archcalc.roofline, archcalc.commands.bench_cmd; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

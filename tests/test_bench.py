@@ -83,7 +83,7 @@ def test_timer_agrees_with_torch_benchmark_timer():
     The model takes ~10 ms a call on one thread, so Timer's blocks hold one call each and both
     report a median of single calls. Each attempt sandwiches our measurement between two Timer
     measurements; their disagreement is the machine's noise at that moment. An attempt counts
-    only when that control agrees within 1% (a shared machine has bursts of load); then ours
+    only when that control agrees within 1.5% (a shared machine has bursts of load); then ours
     must be within 3% of Timer. With no quiet attempt the test is skipped, saying so."""
     from torch.utils.benchmark import Timer
 
@@ -102,7 +102,7 @@ def test_timer_agrees_with_torch_benchmark_timer():
                 ours = bench.time_fn(lambda: model(x), "cpu", policy).median_s
                 after = timer.blocked_autorange(min_run_time=0.25)
                 noise.append(abs(before.median / after.median - 1))
-                if noise[-1] <= 0.01 and before.number_per_run == after.number_per_run == 1:
+                if noise[-1] <= 0.015 and before.number_per_run == after.number_per_run == 1:
                     assert ours == pytest.approx((before.median + after.median) / 2, rel=0.03)
                     return
     finally:

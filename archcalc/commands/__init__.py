@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "chart",
     "sweep",
     "report",
+    "bench",
     "list",
     "blocks",
     "layers",

@@ -62,7 +62,15 @@ def _model(target: str, input: str | None) -> Any:
     if _shared.is_python_ref(target):
         graph, _ = _shared.torch_graph(target, input, {})
         return BenchModel(target, graph, load_callable(target))
-    graph = build(find(target), input=input)
+    from ..torch.reference import reference_of
+
+    net = find(target)
+    graph = build(net, input=input)
+    # The model people run: the spec's reference implementation (torchvision's, timm's or the
+    # packaged paper reference) where it names one, else the model built from the spec itself.
+    ref = reference_of(net.meta)
+    if ref:
+        return BenchModel(target, graph, load_callable(ref if ":" in ref else f"torchvision:{ref}"))
     return BenchModel(target, graph, lambda: to_torch(graph))
 
 

@@ -324,28 +324,21 @@ class Memory:
 MEMORY_OPTIMIZER = "momentum"
 
 
-def predicted_memory(graph: Graph, batch: int, dtype: str, train: bool) -> int | None:
+def predicted_memory(graph: Graph, batch: int, dtype: str, train: bool) -> int:
     """The engine's prediction: the inference activation peak, or a training step's bytes beyond
-    the resident weights and optimizer state (None where the engine has no training memory yet)."""
-    import inspect
-
+    the resident weights and optimizer state (docs/conventions.md, Memory)."""
     if not train:
         return summarize(graph, batch=batch, dtype=dtype).totals.peak_activation_bytes
-    if "train" not in inspect.signature(summarize).parameters:
-        return None
-    totals = summarize(graph, batch=batch, dtype=dtype, train=True, optimizer=MEMORY_OPTIMIZER).totals  # type: ignore[call-arg]
-    return getattr(totals, "train_step_bytes", None)
+    return int(summarize(graph, batch=batch, dtype=dtype, train=True, optimizer=MEMORY_OPTIMIZER).totals.train_step_bytes)
 
 
 def measure_memory(model: nn.Module, x: torch.Tensor, graph: Graph, batch: int, dtype: str, device: str,
                    train: bool) -> Memory:
     """Measured and predicted peak memory of one pass (inference) or step (train): the one seam
     between bench and archcalc.torch.memory (the memory issue's tracker and allocator readings)."""
+    from . import memory
+
     predicted = predicted_memory(graph, batch, dtype, train)
-    try:
-        from . import memory
-    except ImportError:
-        return Memory(None, None, predicted, "memory not measured: archcalc.torch.memory is missing")
     if device.startswith("cuda"):
         m = memory.cuda_memory(model, x, train=train, optimizer=MEMORY_OPTIMIZER if train else None)
         # the allocator's baseline holds the input, which the prediction counts as an activation

@@ -8,13 +8,14 @@ out-of-memory row, a skipped one) has no timing and is listed, not plotted.
 
 The device's peaks for the roofline are read from the environment when present:
 ``peak_flops`` (FLOP/s, a number or ``{dtype: FLOP/s}``) and ``peak_bandwidth`` (bytes/s, a
-number or ``{dtype: bytes/s}``).
+number or ``{dtype: bytes/s}``), else from the device profile `archcalc bench` records per dtype
+(``profiles: {dtype: {"peak_flops", "bandwidth", ...}}``, microbenchmarked or from a datasheet).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -52,6 +53,7 @@ class BenchFile:
     path: str
     environment: Mapping[str, Any]
     results: tuple[BenchResult, ...]
+    profiles: Mapping[str, Any] = field(default_factory=dict)  # {dtype: device profile}, as bench writes it
 
     @property
     def label(self) -> str:
@@ -64,6 +66,8 @@ class BenchFile:
         value = self.environment.get(key)
         if isinstance(value, Mapping):
             value = value.get(dtype)
+        if value is None and isinstance(self.profiles, Mapping) and isinstance(self.profiles.get(dtype), Mapping):
+            value = self.profiles[dtype].get({"peak_bandwidth": "bandwidth"}.get(key, key))
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
 
 
@@ -118,4 +122,5 @@ def load(path: str | Path) -> BenchFile:
         ))
     if not results:
         raise SpecError("benchmark file has no results", file=name)
-    return BenchFile(name, data["environment"], tuple(results))
+    profiles = data.get("profiles") if isinstance(data.get("profiles"), Mapping) else {}
+    return BenchFile(name, data["environment"], tuple(results), profiles)

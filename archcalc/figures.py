@@ -257,18 +257,19 @@ def layers_figure(name: str, metrics: Sequence[str] = ("memory", "params", "macs
 MEMORY_FIELDS = (
     ("activation_bytes", "activations, all stored"),
     ("peak_activation_bytes", "peak live, inference"),
-    ("train_peak_bytes", "peak, one training step"),
+    ("train_peak_bytes", "peak, one training step (SGD)"),
 )
 
 
 def compare_figure(names: Sequence[str], dtype: str = "float32") -> Figure:
     if not names:
         raise SpecError("chart compare: name at least one network")
-    reports = _reports(names, dtype=dtype)
+    # train=True adds the training memory (SGD, one step) beside the inference figures
+    reports = _reports(names, dtype=dtype, train=True)
     labels = tuple(r.name for r in reports)
     params, punit = _scaled([r.totals.inference_params for r in reports], "count")
     macs, munit = _scaled([r.totals.macs for r in reports], "count")
-    fields = [(f, label) for f, label in MEMORY_FIELDS if all(hasattr(r.totals, f) for r in reports)]
+    fields = [(f, label) for f, label in MEMORY_FIELDS if all(getattr(r.totals, f) is not None for r in reports)]
     memory_values = [getattr(r.totals, f) for f, _ in fields for r in reports]
     divisor, bunit = scale(memory_values, "bytes")
     memory = tuple(Series(label, labels, tuple(getattr(r.totals, f) / divisor for r in reports)) for f, label in fields)
@@ -321,7 +322,7 @@ def scaling_figure(result: Sweep) -> Figure:
         return Series(name, tuple(xs), tuple(ys), point_labels=tuple(f"{y:.3g}" for y in ys), style="line")
 
     memory = tuple(line(lab, [getattr(t, f) / divisor for t in totals])
-                   for f, lab in MEMORY_FIELDS if all(hasattr(t, f) for t in totals))
+                   for f, lab in MEMORY_FIELDS if all(getattr(t, f) is not None for t in totals))
     # batch sizes grow geometrically (1, 8, 64, ...): log axes spread them; costs grow linearly with batch
     log = "log" if key == "batch" else "linear"
     label += ", log scale" if key == "batch" else ""

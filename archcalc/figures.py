@@ -10,6 +10,7 @@ figure from a spec's metadata or a benchmark file; the only arithmetic is unit s
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .accuracy import DESCRIPTIONS, missing_reason, select
@@ -128,7 +129,7 @@ def accuracy_figure(names: Sequence[str] | None = None, choice: str = "original"
             continue
         if x == "latency":
             if report.name not in latency:
-                notes.append(f"{report.name}: not plotted, no measured batch-1 inference row in {bench.path}")
+                notes.append(f"{report.name}: not plotted, no measured batch-1 inference row in {Path(bench.path).name}")
                 continue
             value = latency[report.name]
         else:
@@ -148,7 +149,7 @@ def accuracy_figure(names: Sequence[str] | None = None, choice: str = "original"
         dtype, device = _latency_setting(bench)
         xlabel = "measured latency, batch 1 (ms, log scale)"
         title = "ImageNet top-1 accuracy vs measured latency"
-        measured = f" Latency: median, {bench.label}, {device}, {dtype} ({bench.path})."
+        measured = f" Latency: median, {bench.label}, {device}, {dtype} ({Path(bench.path).name})."
     else:
         xlabel = "multiply-adds per image at the network's input size (G MACs, log scale)"
         title = "ImageNet top-1 accuracy vs multiply-adds"
@@ -438,7 +439,7 @@ def bench_figure(bench: BenchFile) -> Figure:
         Panel("xy", "arithmetic intensity (FLOP/byte, archcalc, log)", "achieved TFLOP/s (log)", (*roof_points, *roofs),
               title="roofline", xscale="log", yscale="log"),
     )
-    caption = (f"{bench.label} ({bench.path}): median of timed runs; inference rows (training rows only in the memory panel). "
+    caption = (f"{bench.label} ({Path(bench.path).name}): median of timed runs; inference rows (training rows only in the memory panel). "
                "FLOPs = 2 × MACs × batch; bytes = every computing layer's inputs and output plus the weights, at the "
                f"row's dtype.{roof_note}")
     return Figure("bench", f"Benchmark: {bench.label}", caption, panels, tuple(notes), columns=2)

@@ -75,7 +75,7 @@ def zoo_markdown() -> str:
 def bench_markdown(bench: BenchFile) -> str:
     """One benchmark file as a table, with how far the predictions fall from the measurements."""
     env = ", ".join(f"{k} {v}" for k, v in bench.environment.items() if not isinstance(v, dict))
-    lines = [f"# Benchmark: {bench.label}", "", f"From `{bench.path}` ({env}).", "",
+    lines = [f"# Benchmark: {bench.label}", "", f"From `{Path(bench.path).name}` ({env}).", "",
              "| model | device | dtype | batch | train | median ms | p10–p90 ms | predicted ms | time error % | "
              "peak memory MiB | predicted MiB | status |",
              "|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]

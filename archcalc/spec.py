@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import gc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -694,6 +695,10 @@ def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str
 
     Errors name their true source: a bad ``input`` blames the option, and a layer that fails
     only with the given input or parameters (the spec builds as written) names them first."""
+    # Compiling allocates many small objects that all stay alive: the cyclic collector would scan
+    # them again and again (per-row cost grew from ~15 to ~28 µs between 10^3 and 10^5 rows).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _build(net, input, params)
     except SpecError as err:
@@ -706,6 +711,9 @@ def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str
         except SpecError:
             raise err from None  # the spec fails as written too: its own error
         raise SpecError(f"{_options(input, params)}: {err}") from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _build(net: NetworkDef, input: str | Shape | None, params: Mapping[str, Any] | None) -> Graph:

@@ -19,7 +19,8 @@ def update_golden(request):
 
 
 #: command -> its schema in archcalc/data/output.schema.json ($defs)
-JSON_SCHEMA_OF = {"table": "report", "layer": "layer", "compare": "comparison", "check": "check", "lecture": "lecture"}
+JSON_SCHEMA_OF = {"table": "report", "layer": "layer", "compare": "comparison", "check": "check", "lecture": "lecture",
+                  "sweep": "sweep", "bench": "bench"}
 
 
 @functools.lru_cache(maxsize=None)

@@ -48,6 +48,8 @@ def test_warns_when_more_than_architecture_differs(capsys):
     out = capsys.readouterr().out
     # torchvision's v1.5 puts the stage's stride on the 3x3; the SE-ResNet-50 (Caffe v1) on the 1x1
     assert "subsample in different layers" in out and "conv 3x3/2 p1 x3" in out and "conv 1x1/2 x6" in out
-    assert "different training recipes" in out and "IMAGENET1K_V2" in out
+    # both figures are original recipes (torchvision's V1 weights, the authors' Caffe model), but
+    # not the same recipe and evaluation
+    assert "different training recipes" in out and "IMAGENET1K_V1" in out and "Caffe" in out
     assert main(["compare", "resnet50", "inception_v3", "--format", "csv"]) == 0
     assert "inputs differ" in capsys.readouterr().err

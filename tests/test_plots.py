@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import archcalc
+
 from archcalc import figures
 from archcalc.accuracy import select
-from archcalc.analysis import Totals
 from archcalc.benchfile import load
 from archcalc.cli import main
 from archcalc.plots import draw
@@ -132,11 +133,11 @@ def test_layers_vgg16_bars_by_hand():
     figure = figures.layers_figure("vgg16")
     memory, params, macs = (dict(zip(p.series[0].x, p.series[0].y)) for p in figure.panels)
     assert "MiB" in figure.panels[0].xlabel and "(M)" in figure.panels[1].xlabel and "(G)" in figure.panels[2].xlabel
-    assert memory["conv1"] == 224 * 224 * 64 * 4 / MIB  # 64 maps of 224x224, float32
-    assert params["linear1"] == (7 * 7 * 512 * 4096 + 4096) / 1e6  # the slide's FC 102,764,544
-    assert macs["conv2"] == 224 * 224 * 64 * (64 * 3 * 3) / 1e9  # 1,849,688,064
-    assert "relu1" not in memory  # in-place: stores nothing, not a bar
-    assert "most parameters: linear1 (74%)" in figure.caption  # 102,764,544 / 138,357,544
+    assert memory["features.0"] == 224 * 224 * 64 * 4 / MIB  # 64 maps of 224x224, float32
+    assert params["classifier.0"] == (7 * 7 * 512 * 4096 + 4096) / 1e6  # the slide's FC 102,764,544
+    assert macs["features.2"] == 224 * 224 * 64 * (64 * 3 * 3) / 1e9  # 1,849,688,064
+    assert "features.1" not in memory  # in-place: stores nothing, not a bar
+    assert "most parameters: classifier.0 (74%)" in figure.caption  # 102,764,544 / 138,357,544
 
 
 def test_layers_large_network_grouped_by_stage():
@@ -158,10 +159,12 @@ def test_compare_uses_inference_params_and_shows_training_memory_when_present():
     params = dict(zip(figure.panels[0].series[0].x, figure.panels[0].series[0].y))
     assert params == {"googlenet": 6.624904, "vgg16": 138.357544}  # torchvision num_params
     memory = {s.label: dict(zip(s.x, s.y)) for s in figure.panels[2].series}
-    assert memory["activations, all stored"]["vgg16"] == 15_237_608 * 4 / MIB  # the lecture's rows, float32
-    has_training = "train_peak_bytes" in Totals.__dataclass_fields__
-    assert ("peak, one training step" in memory) == has_training
-    assert ("Training memory appears once" in figure.caption) != has_training
+    unit = {"MiB": 2**20, "GiB": 2**30}[figure.panels[2].xlabel.split("(")[1].split(",")[0]]
+    assert memory["activations, all stored"]["vgg16"] == 15_237_608 * 4 / unit  # the lecture's rows, float32
+    # the training bars are the engine's train-mode totals (one SGD step at batch 1)
+    train = archcalc.analyze("vgg16", train=True).totals
+    assert memory["peak, one training step (SGD)"]["vgg16"] == train.train_peak_bytes / unit
+    assert "Training memory appears once" not in figure.caption
 
 
 # ------------------------------------------------------------------------------------ scaling

@@ -398,6 +398,7 @@ class _Builder(GraphBuilder):
         self.global_env = env
         # Memo: repeated blocks build the same layer many times. Layers are immutable once built.
         self._layers: dict[tuple[Any, ...], Any] = {}
+        self._templates: dict[Any, _Template | None] = {}
         self.aliases: dict[str, str] = {}  # the papers' names (conv1_1, fc6) -> layer or scope path
 
     def scoped(self, items: Any, cur: int, env: Mapping[str, Any], sub: _Scope, stack: tuple[str, ...], where: str) -> int:
@@ -652,7 +653,98 @@ class _Builder(GraphBuilder):
             if k not in fields:
                 block_env[k] = self.value(default, block_env, where, k)
         sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit is not None else scope
-        return self.scoped(definition["layers"], cur, block_env, sub, (*stack, kind), where)
+        key = self._template_key(kind, block_env, cur, sub)
+        template = self._templates.get(key) if key is not None else None
+        if template is not None:
+            return self._replay(template, cur, sub)
+        start, aliases = len(self.nodes), len(self.aliases)
+        end = self.scoped(definition["layers"], cur, block_env, sub, (*stack, kind), where)
+        if key is not None:
+            self._templates[key] = self._record(start, end, cur, sub, aliases)
+        return end
+
+    # Block templates: ResNet-152 applies the same bottleneck with the same arguments to the same
+    # shape 33 times. The first application is interpreted item by item and recorded; later ones
+    # replay the recorded layers through `add` (shapes, costs and receptive fields recomputed from
+    # their own inputs), which skips interpreting the block's items again.
+    def _template_key(self, kind: str, env: Mapping[str, Any], cur: int, sub: _Scope) -> Any:
+        """Everything a block's layers depend on, or None where a replay could differ (a scope
+        that already holds names, a tensor parameter, an unhashable value)."""
+        if sub.used or sub.counters or sub.next_index or any(isinstance(v, TensorRef) for v in env.values()):
+            return None
+        try:
+            key = (kind, tuple(sorted((k, _hashable(v)) for k, v in env.items())), self.nodes[cur].shape, self.executed, sub.indexed)
+            hash(key)
+        except TypeError:
+            return None
+        return key
+
+    def _record(self, start: int, end: int, cur: int, sub: _Scope, aliases: int) -> _Template | None:
+        """The layers a block added, relative to its input and scope; None if they cannot be
+        replayed (they read a tensor from outside the block, or set aliases)."""
+        prefix = f"{sub.prefix}." if sub.prefix else ""
+
+        def rel(name: str) -> str:
+            if not name.startswith(prefix):
+                raise _NotReplayable
+            return name[len(prefix):]
+
+        def ref(index: int) -> int:
+            if index == cur:
+                return -1
+            if index < start:
+                raise _NotReplayable
+            return index - start
+
+        if len(self.aliases) != aliases:
+            return None
+        try:
+            nodes = tuple((rel(n.name), n.type, n.layer, tuple(ref(i) for i in n.inputs), n.executed, n.output)
+                          for n in self.nodes[start:])
+            paths = tuple((rel(p), ref(i)) for p, i in self.paths.items() if i >= start and p.startswith(prefix))
+            return _Template(nodes, paths, ref(end), frozenset(sub.used), dict(sub.counters), sub.next_index)
+        except _NotReplayable:
+            return None
+
+    def _replay(self, template: _Template, cur: int, sub: _Scope) -> int:
+        prefix = f"{sub.prefix}." if sub.prefix else ""
+        start = len(self.nodes)
+
+        def at(ref: int) -> int:
+            return cur if ref == -1 else start + ref
+
+        outer = self.executed
+        try:
+            for name, type_name, layer, inputs, executed, output in template.nodes:
+                self.executed = executed
+                index = self.add(prefix + name, type_name, layer, tuple(at(r) for r in inputs))
+                if output:
+                    self.nodes[index] = Node(**{**self.nodes[index].__dict__, "output": True})
+        finally:
+            self.executed = outer
+        for path, ref in template.paths:
+            self.paths[prefix + path] = at(ref)
+        sub.used |= template.used
+        sub.counters.update(template.counters)
+        sub.next_index = template.next_index
+        end = at(template.end)
+        if sub.prefix:  # as `scoped` does: the scope's path names its output
+            self.paths[sub.prefix] = end
+        return end
+
+
+class _NotReplayable(Exception):
+    """A recorded block reads something outside itself: it is interpreted every time."""
+
+
+@dataclass(frozen=True)
+class _Template:
+    nodes: tuple[tuple[Any, ...], ...]  # (relative name, type, layer, input refs, executed, output)
+    paths: tuple[tuple[str, int], ...]  # scope and layer paths the block named -> node refs
+    end: int  # the block's output (-1: its input)
+    used: frozenset[str]  # the names the block claimed in its scope, to claim them again
+    counters: dict[str, int]
+    next_index: int
 
 
 def _hashable(value: Any) -> Any:

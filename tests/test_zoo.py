@@ -126,3 +126,19 @@ def test_input_override():
     assert r.row("features.30") == r.row("pool5")
     assert r.row("avgpool").output == (512, 7, 7)
     assert r.totals.params == 138_357_544  # the adaptive pool keeps the classifier's input fixed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_replayed_blocks_equal_interpreted_ones(name, monkeypatch):
+    """Repeated blocks are replayed from a recorded template (archcalc/spec.py); every node must
+    equal what interpreting the block item by item gives: names, inputs, shapes, costs, receptive
+    fields, storage, flags, scope paths and aliases."""
+    from archcalc import spec
+
+    def signature(graph):
+        return ([(n.name, n.type, n.inputs, n.shape, n.cost, n.rf, n.storage, n.executed, n.output) for n in graph.nodes],
+                graph.meta.get("aliases"))
+
+    replayed = signature(build(ZOO[name]))
+    monkeypatch.setattr(spec._Builder, "_template_key", lambda self, *args: None)
+    assert signature(build(ZOO[name])) == replayed

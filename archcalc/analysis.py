@@ -97,6 +97,10 @@ class Totals:
     train_step_bytes: int | None = None  # simulated: the most one step holds beyond params, buffers, state
     train_peak_bytes: int | None = None  # params + buffers + optimizer state + train_step_bytes
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract's totals: train-mode fields only when they were computed."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
     @property
     def inference_peak_bytes(self) -> int:
         """Everything resident during inference: parameters, buffers and the activation peak."""
@@ -142,7 +146,7 @@ class Report:
             "dtype": self.dtype,
             "count": self.count,
             "layers": layers,
-            "totals": {k: v for k, v in asdict(self.totals).items() if v is not None},
+            "totals": self.totals.to_dict(),
             "unsupported": dict(self.meta.get("unsupported") or {}),
         }
 

@@ -877,8 +877,22 @@ class Contiguous(Layer):
         return inputs[0]
 
 
+class _Held(Layer):
+    """A layer whose output shape is given (from_torch knows it) and whose only costs are the
+    parameters and buffers it holds: ``shape``, ``params``, ``buffers`` and ``label`` fields."""
+
+    def describe(self) -> str:
+        return self.label
+
+    def output(self, inputs: list[Shape]) -> Shape:
+        return self.shape
+
+    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
+        return Cost(params=self.params, buffers=self.buffers)
+
+
 @register
-class Op(Layer):
+class Op(_Held):
     type = "op"
     summary = "an operation archcalc has no formula for (from_torch): its shape is known, its cost is not"
     fields = {
@@ -890,12 +904,6 @@ class Op(Layer):
 
     def describe(self) -> str:
         return f"{self.label} (no formula)"
-
-    def output(self, inputs: list[Shape]) -> Shape:
-        return self.shape
-
-    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
-        return Cost(params=self.params, buffers=self.buffers)
 
 
 @register
@@ -1207,7 +1215,7 @@ class Elementwise(Layer):
 
 
 @register
-class Constant(Layer):
+class Constant(_Held):
     type = "constant"
     summary = "a parameter or buffer used as a tensor (position embedding, class token, layer scale); stores nothing"
     view = True  # parameters are not activations; it reads the tensor it is combined with for the batch size
@@ -1217,15 +1225,6 @@ class Constant(Layer):
         "buffers": Field("int", 0),
         "label": Field("text", ""),
     }
-
-    def describe(self) -> str:
-        return self.label
-
-    def output(self, inputs: list[Shape]) -> Shape:
-        return self.shape
-
-    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
-        return Cost(params=self.params, buffers=self.buffers)
 
 
 @register
@@ -1342,7 +1341,7 @@ class Slice(_View):
 
 
 @register
-class Gather(Layer):
+class Gather(_Held):
     type = "gather"
     summary = "values picked by an index tensor (table[index], Swin's relative position bias): a copy, no arithmetic"
     fields = {
@@ -1351,15 +1350,6 @@ class Gather(Layer):
         "buffers": Field("int", 0, doc="the index tensor's values, when it is a buffer (from_torch's ledger)"),
         "params": Field("int", 0),
     }
-
-    def describe(self) -> str:
-        return self.label
-
-    def output(self, inputs: list[Shape]) -> Shape:
-        return self.shape
-
-    def cost(self, inputs: list[Shape], out: Shape) -> Cost:
-        return Cost(params=self.params, buffers=self.buffers)
 
 
 @register

@@ -201,7 +201,7 @@ def render_comparison(reports: list[Report], fmt: str = "text", baseline: str | 
 
         out = []
         for r in reports:
-            d = {"name": r.name, "totals": r.to_dict()["totals"], "accuracy": r.meta.get("accuracy") or []}
+            d = {"name": r.name, "totals": r.totals.to_dict(), "accuracy": r.meta.get("accuracy") or []}
             if base is not None:
                 d["vs_baseline"] = {k: {"difference": getattr(r.totals, k) - getattr(base.totals, k)} for k in ("inference_params", "ops")}
             out.append(d)

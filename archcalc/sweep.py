@@ -11,7 +11,7 @@ import csv
 import io
 import itertools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from .analysis import COUNT_NOTES, Totals, analyze
@@ -40,7 +40,7 @@ class Sweep:
             "name": self.name,
             "dtype": self.dtype,
             "count": self.count,
-            "rows": [{"param": dict(r.param), "input": list(r.input), "batch": r.batch, "totals": _present(r.totals)}
+            "rows": [{"param": dict(r.param), "input": list(r.input), "batch": r.batch, "totals": r.totals.to_dict()}
                      for r in self.rows],
         }
 
@@ -134,7 +134,7 @@ def from_options(target: str, param_pairs: Sequence[str], inputs: str | None, ba
 
 def _columns(result: Sweep) -> list[str]:
     params = list(result.rows[0].param) if result.rows else []
-    totals = list(_present(result.rows[0].totals)) if result.rows else []
+    totals = list(result.rows[0].totals.to_dict()) if result.rows else []
     return [*params, "input", "batch", *totals]
 
 
@@ -153,7 +153,7 @@ def render_sweep(result: Sweep, fmt: str = "text") -> str:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(_columns(result))
         for r in result.rows:
-            writer.writerow([*r.param.values(), fmt_shape(r.input), r.batch, *_present(r.totals).values()])
+            writer.writerow([*r.param.values(), fmt_shape(r.input), r.batch, *r.totals.to_dict().values()])
         return out.getvalue().rstrip("\n")
     exact = fmt == "markdown"
     num = (lambda n: f"{n:,}") if exact else si
@@ -169,8 +169,3 @@ def render_sweep(result: Sweep, fmt: str = "text") -> str:
     per = "counts for the whole batch" if any(r.batch > 1 for r in result.rows) else "per image"
     head = f"{result.name}: {len(result.rows)} configurations, {result.dtype}, {per}; {COUNT_NOTES[result.count]}"
     return f"{head}\n\n{table}"
-
-
-def _present(totals: Totals) -> dict[str, Any]:
-    """The totals a sweep reports: train-mode fields only when the sweep computed them."""
-    return {k: v for k, v in asdict(totals).items() if v is not None}

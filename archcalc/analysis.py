@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from .errors import SpecError
 from .graph import Graph, Node
@@ -39,8 +39,10 @@ OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 OPTIMIZER_TEMP = {"sgd": 0, "momentum": 0, "adam": 1, "adamw": 1}
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One layer's figures (an immutable record: a named tuple, built 5x faster than a frozen
+    dataclass; a report of 10^5 layers builds 10^5 of them)."""
+
     name: str
     type: str
     config: str
@@ -134,7 +136,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         layers = []
         for r in self.rows:
-            d = asdict(r)
+            d = r._asdict()
             d["output"] = list(r.output)
             if r.saved is None:
                 del d["saved"]
@@ -155,11 +157,6 @@ class Report:
 
         # exact integers; a symbolic value is a string in sympy syntax ("27*C**2")
         return json.dumps(self.to_dict(), indent=indent, default=json_default)
-
-
-def _square(hw: tuple[Any, Any]) -> Any:
-    """One number when H and W agree (the JSON contract: numbers stay numbers), else (h, w)."""
-    return hw[0] if hw[0] == hw[1] else tuple(hw)
 
 
 @dataclass(frozen=True)
@@ -253,44 +250,50 @@ def summarize(
     alias_of = {path: alias for alias, path in (graph.meta.get("aliases") or {}).items()}
     nbytes = DTYPE_BYTES[dtype]
     saved = [a * batch + b for a, b in graph.saved_bytes(nbytes)] if train else [None] * len(graph.nodes)
-    rows = tuple(
-        Row(
-            name=n.name,
-            type=n.type,
-            config=n.layer.describe() if n.layer is not None else "",
-            output=n.shape,
-            params=n.cost.params,
-            biases=n.cost.biases,
-            buffers=n.cost.buffers,
-            macs=n.cost.macs * batch,
-            ops=ops_of(n) * batch,
-            other_ops=n.cost.other_ops * batch,
-            activations=n.activations * batch,
-            inplace=n.inplace,
-            receptive_field=_square(n.rf.size),
-            rf_jump=_square(n.rf.jump),
-            global_context=n.rf.global_context,
-            executed=n.executed,
-            alias=alias_of.get(n.name, ""),
-            stride=n.rf.jump[0] // graph.nodes[n.inputs[0]].rf.jump[0] if len(n.inputs) == 1 else 1,
-            saved=s,
-        )
-        for n, s in zip(graph.nodes, saved)
-    )
-    params = sum(r.params for r in rows)
-    biases = sum(r.biases for r in rows)
-    norm_params = sum(r.params for r in rows if r.type in NORM_TYPES)
-    buffers = sum(r.buffers for r in rows)
-    activations = sum(r.stored_activations for r in rows)
+    nodes, sizes = graph.nodes, graph.sizes
+    described: dict[int, str] = {}  # a layer object's description (replayed blocks share layers)
+    rows = []
+    for n, s in zip(nodes, saved):
+        layer, cost, rf, inputs = n.layer, n.cost, n.rf, n.inputs
+        config = described.get(id(layer))
+        if config is None:
+            config = described[id(layer)] = layer.describe() if layer is not None else ""
+        size, jump = rf.size, rf.jump
+        rows.append(Row(
+            n.name, n.type, config, n.shape, cost.params, cost.biases, cost.buffers,
+            cost.macs * batch, ops_of(n) * batch, cost.other_ops * batch, sizes[n.index] * batch,
+            n.storage != n.index,
+            size[0] if size[0] == size[1] else size,  # one number when H and W agree (the JSON contract)
+            jump[0] if jump[0] == jump[1] else jump,
+            rf.global_context, n.executed, alias_of.get(n.name, ""),
+            jump[0] // nodes[inputs[0]].rf.jump[0] if len(inputs) == 1 else 1,  # stride
+            s,
+        ))
+    rows = tuple(rows)
+    # the totals are sums of the rows (one pass)
+    params = biases = norm_params = buffers = activations = inference_params = macs = ops = other_ops = 0
+    for r in rows:
+        params += r.params
+        biases += r.biases
+        buffers += r.buffers
+        if r.type in NORM_TYPES:
+            norm_params += r.params
+        if r.executed:
+            inference_params += r.params
+            macs += r.macs
+            ops += r.ops
+            other_ops += r.other_ops
+            if not r.inplace:
+                activations += r.activations  # Row.stored_activations
     totals = Totals(
         params=params,
-        inference_params=sum(r.params for r in rows if r.executed),
+        inference_params=inference_params,
         biases=biases,
         weights=params - biases - norm_params,
         buffers=buffers,
-        macs=sum(r.macs for r in rows if r.executed),
-        ops=sum(r.ops for r in rows if r.executed),
-        other_ops=sum(r.other_ops for r in rows if r.executed),
+        macs=macs,
+        ops=ops,
+        other_ops=other_ops,
         activations=activations,
         activation_bytes=activations * nbytes,
         param_bytes=params * nbytes,

@@ -71,7 +71,7 @@ _CMPOPS: dict[type, Callable[[Any, Any], bool]] = {
 }
 _MAX_LEN = 500
 _MAX_POW = 64
-_MAX_MAGNITUDE = 10**30  # no size, count or parameter of a real network comes near this
+MAX_MAGNITUDE = 10**30  # no size, count or parameter of a real network comes near this
 
 
 class ExprError(Exception):
@@ -80,7 +80,7 @@ class ExprError(Exception):
 
 def _normalize(value: Any) -> Any:
     if isinstance(value, (int, Fraction)) and not isinstance(value, bool):
-        if abs(value) > _MAX_MAGNITUDE:
+        if abs(value) > MAX_MAGNITUDE:
             raise ExprError(f"number too large ({str(value)[:20]}...)")
         if isinstance(value, Fraction) and value.denominator == 1:
             return int(value)

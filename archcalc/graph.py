@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from .errors import SpecError
 from .layers import POINTWISE, Cost, Layer, LayerError, Shape, Window, numel
@@ -26,8 +27,7 @@ def gate_inputs(type_name: str, inputs: tuple[int, ...], shapes: list[Shape], ou
     return {i for i, s in zip(inputs, shapes) if s != out}
 
 
-@dataclass(frozen=True)
-class ReceptiveField:
+class ReceptiveField(NamedTuple):
     """Receptive field of one output position along the convolutional path, along H and W, the
     effective stride (jump), and whether a gate upstream also fed it global context."""
 
@@ -40,8 +40,10 @@ class ReceptiveField:
         return (str(h) if h == w else f"{h}x{w}") + ("+g" if self.global_context else "")
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
+    """One layer of the compiled network. An immutable record (a named tuple rather than a
+    frozen dataclass: a graph holds up to 10^5 of them, and a tuple is built 5x faster)."""
+
     index: int
     name: str  # layer path, e.g. "layer3.1.conv2"
     type: str  # "input" or a registered layer type
@@ -88,12 +90,21 @@ class Graph:
         """The papers' depth: most weighted layers on any path from the input to the output
         (GoogLeNet 22, ResNet-152 152, DenseNet-121 121). Heads that do not run are skipped."""
         longest: list[int] = []
-        for node in self.nodes:
-            # a gating branch (SE) is not on the papers' path: SE-ResNet-50 is 50 deep
-            gates = gate_inputs(node.type, node.inputs, [self.nodes[i].shape for i in node.inputs], node.shape)
-            below = max((longest[i] for i in node.inputs if i not in gates), default=0)
-            longest.append(below + (1 if node.type in weighted and node.executed else 0))
+        nodes = self.nodes
+        for node in nodes:
+            inputs = node.inputs
+            if node.type in GATING_MERGES:
+                # a gating branch (SE) is not on the papers' path: SE-ResNet-50 is 50 deep
+                gates = gate_inputs(node.type, inputs, [nodes[i].shape for i in inputs], node.shape)
+                inputs = tuple(i for i in inputs if i not in gates)
+            below = max([longest[i] for i in inputs], default=0)
+            longest.append(below + 1 if node.type in weighted and node.executed else below)
         return longest[-1]
+
+    @cached_property
+    def sizes(self) -> list[Any]:
+        """Values per image of each node's output (a graph is not changed once built)."""
+        return [numel(n.shape) for n in self.nodes]
 
     def peak_live_values(self) -> int:
         """Largest number of activation values alive at once during one inference pass.
@@ -102,32 +113,32 @@ class Graph:
         allocate nothing) and freed once the last node reading it, or any view of it, has run.
         The network's output is never freed. The input counts from the start.
         """
-        nodes = [n for n in self.nodes if n.executed]
-        last_use: dict[int, int] = {}
-        for node in nodes:
+        nodes, end = self.nodes, len(self.nodes)
+        run = [n for n in nodes if n.executed]
+        last_use = [-1] * end  # storage owner -> the last step reading it (-1: never read)
+        for node in run:
             if node.output:
-                last_use[node.storage] = len(self.nodes)
+                last_use[node.storage] = end
             for i in node.inputs:
-                owner = self.nodes[i].storage
-                last_use[owner] = max(last_use.get(owner, -1), node.index)
-        final = self.nodes[-1].storage
-        last_use[final] = len(self.nodes)
+                owner = nodes[i].storage
+                if last_use[owner] < node.index:
+                    last_use[owner] = node.index
+        last_use[nodes[-1].storage] = end
         frees: dict[int, list[int]] = {}
-        for owner, step in last_use.items():
-            frees.setdefault(step, []).append(owner)
+        for owner, step in enumerate(last_use):
+            if step >= 0:
+                frees.setdefault(step, []).append(owner)
+        sizes = self.sizes
         live = peak = 0
-        for node in nodes:
-            if not node.inplace:
-                live += numel(node.shape)
-                try:
-                    if live > peak:
-                        peak = live
-                except TypeError:  # symbolic sizes: keep every candidate in a sympy.Max
-                    peak = largest([peak, live])
-            for owner in frees.get(node.index, ()):
-                live -= numel(self.nodes[owner].shape)
-            if node.index not in last_use and not node.inplace:
-                live -= numel(node.shape)  # produced but never read (dead branch)
+        for node in run:
+            step = node.index
+            if node.storage == step:
+                live += sizes[step]
+                peak = _larger(peak, live)
+                if last_use[step] < 0:
+                    live -= sizes[step]  # produced but never read (dead branch)
+            for owner in frees.get(step, ()):
+                live -= sizes[owner]
         return peak
 
     def eager_peak_bytes(self, value_bytes: int) -> int:
@@ -145,59 +156,87 @@ class Graph:
         nodes = [n for n in self.nodes if n.executed]
         owner = self._eager_owners()
         frees = self._frees(nodes, owner)
+        sizes = self.sizes
         live = peak = 0
         for node in nodes:
-            if owner[node.index] == node.index:
-                live += numel(node.shape) * value_bytes
-            peak = _larger(peak, live + self._scratch(node, value_bytes))
-            for o in frees.get(node.index, ()):
-                live -= numel(self.nodes[o].shape) * value_bytes
+            step = node.index
+            if owner[step] == step:
+                live += sizes[step] * value_bytes
+            scratch = self._scratch(node, value_bytes)
+            peak = _larger(peak, live + scratch if scratch else live)
+            for o in frees.get(step, ()):
+                live -= sizes[o] * value_bytes
         return peak
 
-    def _frees(self, nodes: list[Node], owner: dict[int, int]) -> dict[int, list[int]]:
+    def _frees(self, nodes: list[Node], owner: list[int]) -> dict[int, list[int]]:
         """Step -> storages (owner indices) whose last reference dies after that step runs."""
         end = len(self.nodes)
-        free_at: dict[int, int] = {}
-
-        def hold(index: int, step: int) -> None:
-            o = owner[index]
-            free_at[o] = max(free_at.get(o, step), step)
-
+        free_at = [-1] * end
         last_in: dict[str, int] = {}  # module path -> index of its last layer
+        for node in reversed(nodes):
+            name = node.name
+            cut = name.rfind(".")
+            while cut > 0:
+                module = name[:cut]
+                if module in last_in:
+                    break  # seen from a later layer, and so were the modules around it
+                last_in[module] = node.index
+                cut = name.rfind(".", 0, cut)
         for node in nodes:
-            for scope in _modules(node.name):
-                last_in[scope] = node.index
-        for node in nodes:
-            hold(node.index, node.index)  # produced and never read: dropped at once
+            step = node.index
+            o = owner[step]
+            if free_at[o] < step:
+                free_at[o] = step  # produced and never read: dropped at once
+            name = node.name
+            inner = name[:name.rfind(".") + 1]  # the innermost module this layer is called in, and a dot
             for i in node.inputs:
-                hold(i, node.index)
-                for scope in _modules(node.name):
-                    if not self.nodes[i].name.startswith(scope + "."):
-                        hold(i, last_in[scope])  # an argument of the module `scope`
+                until = step
+                if inner and not self.nodes[i].name.startswith(inner):
+                    # The caller of each module that does not contain input i holds i as its
+                    # argument until the module returns; the outermost such module returns last.
+                    # Modules nest: it is the one just below the deepest module both are in.
+                    p, q = name.split("."), self.nodes[i].name.split(".")
+                    shared = 0
+                    while shared < len(q) - 1 and q[shared] == p[shared]:
+                        shared += 1
+                    until = last_in[".".join(p[:shared + 1])]
+                o = owner[i]
+                if free_at[o] < until:
+                    free_at[o] = until
             if node.output:
-                hold(node.index, end)
-        hold(0, end)
-        hold(self.nodes[-1].index, end)
+                free_at[owner[step]] = end
+        free_at[owner[0]] = end
+        free_at[owner[-1]] = end
         frees: dict[int, list[int]] = {}
-        for o, step in free_at.items():
-            frees.setdefault(step, []).append(o)
+        for o, step in enumerate(free_at):
+            if step >= 0:
+                frees.setdefault(step, []).append(o)
         return frees
 
     def _scratch(self, node: Node, value_bytes: int) -> int:
-        return 0 if node.layer is None else node.layer.scratch_bytes(self._in_shapes(node), node.shape, value_bytes)
+        layer = node.layer
+        if layer is None or type(layer).scratch_bytes is Layer.scratch_bytes:
+            return 0  # the common case, without building the argument list
+        return layer.scratch_bytes(self._in_shapes(node), node.shape, value_bytes)
 
-    def _eager_owners(self, train: bool = False) -> dict[int, int]:
+    def _eager_owners(self, train: bool = False) -> list[int]:
         """Node index -> index of the node whose output storage it uses in eager PyTorch."""
-        owner: dict[int, int] = {}
+        owner: list[int] = []
         for node in self.nodes:
-            allocates = node.layer is None or node.layer.eager_allocates(self._in_shapes(node), node.shape, train)
-            owner[node.index] = node.index if allocates else owner[node.inputs[0]]
+            layer = node.layer
+            if layer is None:
+                allocates = True
+            elif type(layer).eager_allocates is Layer.eager_allocates:
+                allocates = node.storage == node.index  # the default: unless it reuses its input
+            else:
+                allocates = layer.eager_allocates(self._in_shapes(node), node.shape, train)
+            owner.append(node.index if allocates else owner[node.inputs[0]])
         return owner
 
     def _in_shapes(self, node: Node) -> list[Shape]:
         return [self.nodes[i].shape for i in node.inputs]
 
-    def _saved(self, owner: dict[int, int], value_bytes: int) -> list[tuple[tuple[int, ...], int, int]]:
+    def _saved(self, owner: list[int], value_bytes: int) -> list[tuple[tuple[int, ...], int, int]]:
         """Per node: (storages it saves, as owner indices; new bytes per image; new bytes per batch)."""
         stat_bytes = 8 if value_bytes == 8 else 4  # batch-norm statistics: float32 (float64 for float64)
         out = []
@@ -316,12 +355,6 @@ class Graph:
         return _larger(peak, grads + state_temp_bytes)
 
 
-def _modules(path: str) -> list[str]:
-    """The enclosing module paths of a layer path: ``layer1.0.conv1`` -> ``layer1``, ``layer1.0``."""
-    parts = path.split(".")
-    return [".".join(parts[:k]) for k in range(1, len(parts))]
-
-
 def _larger(a: Any, b: Any) -> Any:
     try:
         return b if b > a else a
@@ -329,9 +362,16 @@ def _larger(a: Any, b: Any) -> Any:
         return largest([a, b])
 
 def _grow(rf: ReceptiveField, w: Window) -> ReceptiveField:
-    size = tuple(r + (k - 1) * j for r, k, j in zip(rf.size, w.kernel, rf.jump))
-    jump = tuple(j * s for j, s in zip(rf.jump, w.stride))
-    return ReceptiveField(size, jump, rf.global_context)  # type: ignore[arg-type]
+    """The field after a layer with window ``w``: each kernel step widens it by the jump so far."""
+    if w is POINTWISE:
+        return rf
+    (r0, r1), (j0, j1) = rf.size, rf.jump
+    (k0, k1), (s0, s1) = w.kernel, w.stride
+    return ReceptiveField((r0 + (k0 - 1) * j0, r1 + (k1 - 1) * j1), (j0 * s0, j1 * s1), rf.global_context)
+
+
+#: what applying a layer to given input shapes gives: output shape, cost, window, reuses its input
+Applied = tuple[Shape, Cost, Window, bool]
 
 
 class GraphBuilder:
@@ -355,38 +395,48 @@ class GraphBuilder:
 
     def add(self, path: str, type_name: str, layer: Any, inputs: tuple[int, ...]) -> int:
         """Append ``layer`` applied to the nodes ``inputs``; returns the new node's index."""
-        if len(self.nodes) >= MAX_NODES:
-            raise self.error(f"more than {MAX_NODES} layers; is a repeat count absurd?", path)
-        shapes = [self.nodes[i].shape for i in inputs]
-        key = (id(layer), *shapes)
+        nodes = self.nodes
+        key = (id(layer), *[nodes[i].shape for i in inputs])
         applied = self._applied.get(key)
         if applied is None:
-            try:
-                shape = layer.output(shapes)
-                cost = layer.cost(shapes, shape)
-                window = layer.window(shapes) if len(shapes) == 1 and len(shapes[0]) == 3 else POINTWISE
-            except LayerError as exc:
-                raise self.error(str(exc), path) from None
-            applied = self._applied[key] = (shape, cost, window, layer.reuses_input(shapes, shape))
+            applied = self._applied[key] = self.apply(path, layer, list(key[1:]))
+        return self.append(path, type_name, layer, inputs, applied)
+
+    def apply(self, path: str, layer: Any, shapes: list[Shape]) -> Applied:
+        """``layer`` applied to input ``shapes``: its output shape, cost, window and whether it reuses its input."""
+        try:
+            shape = layer.output(shapes)
+            cost = layer.cost(shapes, shape)
+            window = layer.window(shapes) if len(shapes) == 1 and len(shapes[0]) == 3 else POINTWISE
+        except LayerError as exc:
+            raise self.error(str(exc), path) from None
+        return shape, cost, window, layer.reuses_input(shapes, shape)
+
+    def append(self, path: str, type_name: str, layer: Any, inputs: tuple[int, ...], applied: Applied) -> int:
+        """Append a node whose layer was already applied to its inputs' shapes (``apply``)."""
+        nodes = self.nodes
+        index = len(nodes)
+        if index >= MAX_NODES:
+            raise self.error(f"more than {MAX_NODES} layers; is a repeat count absurd?", path)
         shape, cost, window, reuses = applied
-        rfs = [self.nodes[i].rf for i in inputs]
-        if len(rfs) == 1:
-            rf = _grow(rfs[0], window)
+        first = nodes[inputs[0]]
+        if len(inputs) == 1:
+            rf = _grow(first.rf, window)
         else:
             # A merge sees the widest field of its inputs along the convolutional path, at the
             # stride of the inputs at its own resolution. A broadcast gate (an SE block's
             # C x 1 x 1 weights) adds global context, marked apart: it neither widens the field
             # nor makes the output coarser (docs/conventions.md).
-            gates = gate_inputs(type_name, inputs, shapes, shape)
-            main = [r for i, r in zip(inputs, rfs) if i not in gates] or rfs
-            full = [r for i, r in zip(inputs, rfs) if self.nodes[i].shape[1:] == shape[1:]] or rfs
+            ins = [nodes[i] for i in inputs]
+            gates = gate_inputs(type_name, inputs, [n.shape for n in ins], shape)
+            rfs = [n.rf for n in ins]
+            main = [n.rf for n in ins if n.index not in gates] or rfs
+            full = [n.rf for n in ins if n.shape[1:] == shape[1:]] or rfs
             rf = ReceptiveField(
                 (largest(r.size[0] for r in main), largest(r.size[1] for r in main)),
                 (largest(r.jump[0] for r in full), largest(r.jump[1] for r in full)),
                 bool(gates) or any(r.global_context for r in rfs),
             )
-        index = len(self.nodes)
-        storage = self.nodes[inputs[0]].storage if reuses else index
-        self.nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, storage, self.executed))
+        nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, first.storage if reuses else index, self.executed))
         self.paths[path] = index
         return index

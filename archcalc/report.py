@@ -289,7 +289,7 @@ def render(report: Report, fmt: str = "text", all_rows: bool = False, depth: int
         columns = CSV_COLUMNS + (("saved",) if report.totals.saved_bytes is not None else ())
         writer.writerow(columns)
         for r in report.rows:
-            d = r.__dict__
+            d = r._asdict()
             writer.writerow([fmt_shape(r.output) if c == "output" else pair(d[c]) if c in ("receptive_field", "rf_jump")
                              else d[c] for c in columns])
         return out.getvalue().rstrip("\n")

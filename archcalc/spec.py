@@ -22,15 +22,16 @@ from __future__ import annotations
 import difflib
 import os
 import gc
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, NamedTuple
 
 import yaml
 
 from .errors import SpecError
-from .expr import ExprError, evaluate
+from .expr import MAX_MAGNITUDE, ExprError, evaluate
 from .graph import Graph, GraphBuilder, Node
 from .layers import ALIASES, REGISTRY, LayerError, Shape, layer_class
 
@@ -106,6 +107,8 @@ class NetworkDef:
     meta: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     symbols: list[str] = field(default_factory=list)  # sizes left as symbols (C, H, W, ...)
+    # each item checked once (`_Builder.parse`), whatever input, parameters or call site: by id(item)
+    parsed: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str], file: str, where: str) -> None:
@@ -398,8 +401,9 @@ class _Builder(GraphBuilder):
         self.global_env = env
         # Memo: repeated blocks build the same layer many times. Layers are immutable once built.
         self._layers: dict[tuple[Any, ...], Any] = {}
-        self._templates: dict[Any, _Template | None] = {}
+        self._templates: dict[Any, _Template | _Application | None] = {}
         self.aliases: dict[str, str] = {}  # the papers' names (conv1_1, fc6) -> layer or scope path
+        self._path_reads: list[int] = []  # every node a `from:`, `inputs:` or `@path` looked up by path
 
     def scoped(self, items: Any, cur: int, env: Mapping[str, Any], sub: _Scope, stack: tuple[str, ...], where: str) -> int:
         """A named scope's layers; the scope's path then names its output tensor."""
@@ -426,6 +430,7 @@ class _Builder(GraphBuilder):
         for depth in range(len(parts), -1, -1):
             candidate = ".".join([*parts[:depth], text])
             if candidate in self.paths:
+                self._path_reads.append(self.paths[candidate])  # a block reading this is replayed only if it is its own
                 return self.paths[candidate]
         raise self.error(f"from: no earlier layer or scope {text!r}{_suggest(text, self.paths)}", where)
 
@@ -467,7 +472,9 @@ class _Builder(GraphBuilder):
             raise self.error(f"alias {text!r} already names {self.aliases[text]}", where)
         self.aliases[text] = target
 
-    def _item(self, item: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
+    def parse(self, item: Any, scope: _Scope) -> _Parsed:
+        """What an item says regardless of where it is applied: its kind, name, fields, and for a
+        layer its class and which fields are constants. Checked once per item and network."""
         if isinstance(item, str):
             kind, body = item.strip(), {}
         elif isinstance(item, dict) and len(item) == 1:
@@ -481,8 +488,6 @@ class _Builder(GraphBuilder):
                 f"each layer item is a type name or a one-key mapping `type: {{fields}}`, got {item!r}"[:300],
                 scope.prefix,
             )
-        if len(stack) > MAX_DEPTH:
-            raise self.error(f"blocks nested more than {MAX_DEPTH} deep", scope.path(kind))
         explicit = body.get("name")
         if explicit is not None:  # `name: 0` is a name (YAML gives an int)
             if type(explicit) is not str:
@@ -490,41 +495,64 @@ class _Builder(GraphBuilder):
             explicit = explicit.strip()
             if not explicit or "." in explicit:
                 raise self.error(f"a layer name is a word or a number without dots, got {body.get('name')!r}", scope.path(kind))
+        fields = {k: v for k, v in body.items() if k not in ITEM_COMMON}
+        cls = None
+        constants: tuple[tuple[str, Any, bool], ...] = ()
+        if kind not in STRUCTURAL and kind not in self.net.blocks:
+            cls = layer_class(kind)
+            if cls is None:
+                options = [*self.net.blocks, *STRUCTURAL, *REGISTRY, *ALIASES]
+                raise self.error(f"unknown layer type or block {kind!r}{_suggest(kind, options)}", scope.path(kind))
+            entries = []
+            for k, v in fields.items():
+                if k in ("inputs", "branches") and cls.arity is None:
+                    continue
+                field = cls.fields.get(k)
+                if field is not None and isinstance(v, str) and (field.kind == "text" or v.strip() in field.keywords()):
+                    entries.append((k, v.strip(), True))  # taken literally ("same", a text field)
+                elif type(v) is int and abs(v) <= MAX_MAGNITUDE:
+                    entries.append((k, v, True))  # a plain integer is its own value
+                else:
+                    entries.append((k, v, False))  # an expression, evaluated where the item is applied
+            constants = tuple(entries)
+        return _Parsed(item, kind, body, explicit, fields, cls, constants)
+
+    def _item(self, item: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
+        parsed = self.net.parsed.get(id(item))
+        if parsed is None or parsed.item is not item:
+            parsed = self.net.parsed[id(item)] = self.parse(item, scope)
+        kind, body, explicit = parsed.kind, parsed.body, parsed.explicit
+        if len(stack) > MAX_DEPTH:
+            raise self.error(f"blocks nested more than {MAX_DEPTH} deep", scope.path(kind))
         if "when" in body:
             keep = self.value(body["when"], env, scope.path(explicit if explicit is not None else kind), "when")
             if not keep:
                 return cur
-        fields = {k: v for k, v in body.items() if k not in ITEM_COMMON}
         if "from" in body:
             cur = self.resolve(body["from"], env, scope, scope.path(explicit if explicit is not None else kind))
 
-        if kind in STRUCTURAL:
-            return self.structural(kind, fields, explicit, cur, env, scope, stack)
-        if kind in self.net.blocks:
-            return self.block(kind, fields, explicit, cur, env, scope, stack)
-        cls = layer_class(kind)
+        cls = parsed.cls
         if cls is None:
-            options = [*self.net.blocks, *STRUCTURAL, *REGISTRY, *ALIASES]
-            raise self.error(f"unknown layer type or block {kind!r}{_suggest(kind, options)}", scope.path(kind))
+            fields = dict(parsed.fields)  # the callee may take entries out
+            if kind in STRUCTURAL:
+                return self.structural(kind, fields, explicit, cur, env, scope, stack)
+            return self.block(kind, fields, explicit, cur, env, scope, stack)
 
         local = scope.claim(str(explicit), self.file) if explicit is not None else scope.auto(cls.type)
         path = scope.path(local)
         inputs: tuple[int, ...] = (cur,)
         if cls.arity is None:
+            fields = parsed.fields
             if ("branches" in fields) == ("inputs" in fields):
                 raise self.error(f"{kind} merges tensors: give `branches:` (parallel paths) or `inputs:` (earlier layers)", path)
             if "inputs" in fields:
-                refs = fields.pop("inputs")
+                refs = fields["inputs"]
                 if not isinstance(refs, list) or len(refs) < 2:
                     raise self.error(f"inputs must be a list of at least 2 layer paths, got {refs!r}", path)
                 inputs = tuple(self.resolve(r, env, scope, path) for r in refs)
             else:
-                inputs = self.branches(fields.pop("branches"), cur, env, scope, stack, path)
-        values = {}
-        for k, v in fields.items():
-            field = cls.fields.get(k)
-            literal = field is not None and isinstance(v, str) and (field.kind == "text" or v.strip() in field.keywords())
-            values[k] = v.strip() if literal else self.value(v, env, path, k)
+                inputs = self.branches(fields["branches"], cur, env, scope, stack, path)
+        values = {k: v if constant else self.value(v, env, path, k) for k, v, constant in parsed.constants}
         key = (cls, *sorted((k, _hashable(v)) for k, v in values.items()))
         try:
             layer = self._layers.get(key)
@@ -626,7 +654,7 @@ class _Builder(GraphBuilder):
             self.executed = outer
         if end != cur:
             node = self.nodes[end]
-            self.nodes[end] = Node(**{**node.__dict__, "output": True})
+            self.nodes[end] = node._replace(output=True)
         return cur
 
     def block(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
@@ -653,36 +681,49 @@ class _Builder(GraphBuilder):
             if k not in fields:
                 block_env[k] = self.value(default, block_env, where, k)
         sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit is not None else scope
-        key = self._template_key(kind, block_env, cur, sub)
+        externals = [cur, *(v.index for _, v in sorted(block_env.items()) if isinstance(v, TensorRef))]
+        key = self._template_key(kind, block_env, externals, sub)
         template = self._templates.get(key) if key is not None else None
+        if isinstance(template, _Application):  # seen once: record it now that it repeats
+            template = self._templates[key] = self._record(template)
         if template is not None:
-            return self._replay(template, cur, sub)
-        start, aliases = len(self.nodes), len(self.aliases)
+            return self._replay(template, externals, sub)
+        start, named, aliases, reads = len(self.nodes), len(self.paths), len(self.aliases), len(self._path_reads)
         end = self.scoped(definition["layers"], cur, block_env, sub, (*stack, kind), where)
         if key is not None:
-            self._templates[key] = self._record(start, end, cur, sub, aliases)
+            # replayable unless it looked up a tensor outside itself by path, or set aliases
+            outside = any(i < start for i in self._path_reads[reads:]) or len(self.aliases) != aliases
+            self._templates[key] = None if outside else _Application(
+                start, len(self.nodes), named, len(self.paths), end, tuple(externals), sub.prefix,
+                frozenset(sub.used), dict(sub.counters), sub.next_index)
         return end
 
     # Block templates: ResNet-152 applies the same bottleneck with the same arguments to the same
-    # shape 33 times. The first application is interpreted item by item and recorded; later ones
-    # replay the recorded layers through `add` (shapes, costs and receptive fields recomputed from
+    # shape 33 times, NASNet-A the same cell to the same two tensors' shapes 5 times a stage. The
+    # first application is interpreted item by item and recorded; later ones replay the recorded
+    # layers (their shapes and costs as recorded, receptive fields and storage recomputed from
     # their own inputs), which skips interpreting the block's items again.
-    def _template_key(self, kind: str, env: Mapping[str, Any], cur: int, sub: _Scope) -> Any:
+    def _template_key(self, kind: str, env: Mapping[str, Any], externals: list[int], sub: _Scope) -> Any:
         """Everything a block's layers depend on, or None where a replay could differ (a scope
-        that already holds names, a tensor parameter, an unhashable value)."""
-        if sub.used or sub.counters or sub.next_index or any(isinstance(v, TensorRef) for v in env.values()):
+        that already holds names, an unhashable value). ``externals`` are the tensors the block
+        reads from outside: its input, then its tensor parameters by name; the key holds their
+        shapes and which of them are the same tensor, not which tensors they are."""
+        if sub.used or sub.counters or sub.next_index:
             return None
         try:
-            key = (kind, tuple(sorted((k, _hashable(v)) for k, v in env.items())), self.nodes[cur].shape, self.executed, sub.indexed)
+            values = tuple(sorted((k, TensorRef if isinstance(v, TensorRef) else _hashable(v)) for k, v in env.items()))
+            key = (kind, values, tuple(self.nodes[i].shape for i in externals),
+                   tuple(externals.index(i) for i in externals), self.executed, sub.indexed)
             hash(key)
         except TypeError:
             return None
         return key
 
-    def _record(self, start: int, end: int, cur: int, sub: _Scope, aliases: int) -> _Template | None:
-        """The layers a block added, relative to its input and scope; None if they cannot be
-        replayed (they read a tensor from outside the block, or set aliases)."""
-        prefix = f"{sub.prefix}." if sub.prefix else ""
+    def _record(self, app: _Application) -> _Template | None:
+        """The layers a block's first application added, relative to its external tensors and
+        scope; None if they cannot be replayed."""
+        prefix = f"{app.prefix}." if app.prefix else ""
+        start, stop, externals = app.start, app.stop, app.externals
 
         def rel(name: str) -> str:
             if not name.startswith(prefix):
@@ -690,36 +731,39 @@ class _Builder(GraphBuilder):
             return name[len(prefix):]
 
         def ref(index: int) -> int:
-            if index == cur:
-                return -1
-            if index < start:
-                raise _NotReplayable
-            return index - start
+            if index >= start:
+                return index - start
+            if index in externals:
+                return -1 - externals.index(index)
+            raise _NotReplayable
 
-        if len(self.aliases) != aliases:
-            return None
+        nodes = self.nodes
         try:
-            nodes = tuple((rel(n.name), n.type, n.layer, tuple(ref(i) for i in n.inputs), n.executed, n.output)
-                          for n in self.nodes[start:])
-            paths = tuple((rel(p), ref(i)) for p, i in self.paths.items() if i >= start and p.startswith(prefix))
-            return _Template(nodes, paths, ref(end), frozenset(sub.used), dict(sub.counters), sub.next_index)
+            recorded = tuple((rel(n.name), n.type, n.layer, tuple(ref(i) for i in n.inputs), n.executed, n.output,
+                              self._applied[(id(n.layer), *[nodes[i].shape for i in n.inputs])])
+                             for n in nodes[start:stop])
+            # the paths the block named were added while it ran (its scope was fresh)
+            paths = tuple((rel(p), ref(i)) for p, i in itertools.islice(self.paths.items(), app.named, app.named_stop)
+                          if start <= i < stop and p.startswith(prefix))
+            return _Template(recorded, paths, ref(app.end), app.used, app.counters, app.next_index)
         except _NotReplayable:
             return None
 
-    def _replay(self, template: _Template, cur: int, sub: _Scope) -> int:
+    def _replay(self, template: _Template, externals: list[int], sub: _Scope) -> int:
         prefix = f"{sub.prefix}." if sub.prefix else ""
         start = len(self.nodes)
 
         def at(ref: int) -> int:
-            return cur if ref == -1 else start + ref
+            return start + ref if ref >= 0 else externals[-1 - ref]
 
         outer = self.executed
         try:
-            for name, type_name, layer, inputs, executed, output in template.nodes:
+            for name, type_name, layer, inputs, executed, output, applied in template.nodes:
                 self.executed = executed
-                index = self.add(prefix + name, type_name, layer, tuple(at(r) for r in inputs))
+                # the same layers on the same input shapes: shapes and costs as recorded
+                index = self.append(prefix + name, type_name, layer, tuple([at(r) for r in inputs]), applied)
                 if output:
-                    self.nodes[index] = Node(**{**self.nodes[index].__dict__, "output": True})
+                    self.nodes[index] = self.nodes[index]._replace(output=True)
         finally:
             self.executed = outer
         for path, ref in template.paths:
@@ -733,15 +777,43 @@ class _Builder(GraphBuilder):
         return end
 
 
+@dataclass(frozen=True)
+class _Application:
+    """A block's first application, by position: recorded as a template only if it repeats."""
+
+    start: int  # its first node
+    stop: int  # one past its last node
+    named: int  # paths named before it ran
+    named_stop: int  # paths named when it returned
+    end: int  # its output node
+    externals: tuple[int, ...]  # its input, then its tensor parameters
+    prefix: str  # its scope
+    used: frozenset[str]  # the scope's state when it returned
+    counters: dict[str, int]
+    next_index: int
+
+
+class _Parsed(NamedTuple):
+    """One spec item as written, checked once (``_Builder.parse``)."""
+
+    item: Any  # the item itself (the cache is keyed by its id)
+    kind: str  # a layer type, a block, or repeat / sequential / side
+    body: dict[str, Any]
+    explicit: str | None  # its `name:`
+    fields: dict[str, Any]  # everything but name, when, from and alias
+    cls: Any  # the layer class (None for a block or structural item)
+    constants: tuple[tuple[str, Any, bool], ...]  # a layer's fields: (name, value, taken as written)
+
+
 class _NotReplayable(Exception):
     """A recorded block reads something outside itself: it is interpreted every time."""
 
 
 @dataclass(frozen=True)
 class _Template:
-    nodes: tuple[tuple[Any, ...], ...]  # (relative name, type, layer, input refs, executed, output)
+    nodes: tuple[tuple[Any, ...], ...]  # (relative name, type, layer, input refs, executed, output, applied)
     paths: tuple[tuple[str, int], ...]  # scope and layer paths the block named -> node refs
-    end: int  # the block's output (-1: its input)
+    end: int  # the block's output (-1 - k: its k-th external tensor, -1 its input)
     used: frozenset[str]  # the names the block claimed in its scope, to claim them again
     counters: dict[str, int]
     next_index: int

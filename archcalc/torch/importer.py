@@ -347,13 +347,13 @@ class Importer:
             if params + buffers == cost.params + cost.buffers and not before:
                 # a fixed weight held as a buffer (timm's BlurPool conv filter): the same values, not learnable
                 biases = cost.biases if params >= cost.biases else 0
-                self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, biases=biases, buffers=buffers))
+                self.builder.nodes[index] = node._replace(cost=replace(cost, params=params, biases=biases, buffers=buffers))
             elif derived and params + buffers >= cost.params + cost.buffers and not before:
-                self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, buffers=buffers))
+                self.builder.nodes[index] = node._replace(cost=replace(cost, params=params, buffers=buffers))
             elif before and params <= cost.params and buffers <= cost.buffers:
                 # a module called again, tied weights: shared tensors count at their first use, this row keeps the rest
                 biases = cost.biases if params >= cost.biases else 0
-                self.builder.nodes[index] = replace(node, cost=replace(cost, params=params, biases=biases, buffers=buffers))
+                self.builder.nodes[index] = node._replace(cost=replace(cost, params=params, biases=biases, buffers=buffers))
             else:
                 raise SpecError(
                     f"{kind} formula counts {cost.params:,} parameters and {cost.buffers:,} buffers, "

@@ -8,6 +8,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable, Mapping, NamedTuple
 
+from . import gcpause
 from .errors import SpecError
 from .graph import Graph, Node
 
@@ -238,6 +239,11 @@ def summarize(
     graph: Graph, batch: int = 1, dtype: str = "float32", count: str = "macs", train: bool = False, optimizer: str = "sgd"
 ) -> Report:
     """Rows and totals of a graph; with ``train``, also what one training step keeps in memory."""
+    with gcpause.paused():
+        return _summarize(graph, batch, dtype, count, train, optimizer)
+
+
+def _summarize(graph: Graph, batch: int, dtype: str, count: str, train: bool, optimizer: str) -> Report:
     if optimizer not in OPTIMIZER_STATE:
         raise SpecError(f"--optimizer: unknown optimizer {optimizer!r} (choose from {', '.join(OPTIMIZER_STATE)})")
     if dtype not in DTYPE_BYTES:
@@ -446,10 +452,11 @@ def analyze(
     """
     from .spec import NetworkDef, build, find
 
-    if isinstance(target, Graph):
-        graph = target
-    else:
-        net = target if isinstance(target, NetworkDef) else find(str(target))
-        graph = build(net, input=input, params=params)
-    return summarize(graph, batch=batch, dtype=dtype, count=count, train=train, optimizer=optimizer)
+    with gcpause.paused():
+        if isinstance(target, Graph):
+            graph = target
+        else:
+            net = target if isinstance(target, NetworkDef) else find(str(target))
+            graph = build(net, input=input, params=params)
+        return summarize(graph, batch=batch, dtype=dtype, count=count, train=train, optimizer=optimizer)
 

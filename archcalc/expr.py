@@ -94,6 +94,12 @@ def _exact(value: float, text: str) -> Any:
     return _normalize(Fraction(text))
 
 
+@lru_cache(maxsize=1024)
+def _exact_float(value: float) -> Any:
+    """A YAML float (`eps: 0.001`) as the exact fraction its decimal text says: 1/1000."""
+    return _exact(value, repr(value))
+
+
 def _div(a: Any, b: Any) -> Any:
     if b == 0:
         raise ExprError("division by zero")
@@ -230,7 +236,7 @@ def evaluate(value: Any, env: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         return [evaluate(v, env) for v in value]
     if isinstance(value, float):
-        return _exact(value, repr(value))
+        return _exact_float(value)
     if isinstance(value, int):
         return _normalize(value)
     return value

@@ -93,11 +93,14 @@ class Graph:
         nodes = self.nodes
         for node in nodes:
             inputs = node.inputs
-            if node.type in GATING_MERGES:
-                # a gating branch (SE) is not on the papers' path: SE-ResNet-50 is 50 deep
-                gates = gate_inputs(node.type, inputs, [nodes[i].shape for i in inputs], node.shape)
-                inputs = tuple(i for i in inputs if i not in gates)
-            below = max([longest[i] for i in inputs], default=0)
+            if len(inputs) == 1:
+                below = longest[inputs[0]]
+            else:
+                if node.type in GATING_MERGES:
+                    # a gating branch (SE) is not on the papers' path: SE-ResNet-50 is 50 deep
+                    gates = gate_inputs(node.type, inputs, [nodes[i].shape for i in inputs], node.shape)
+                    inputs = tuple(i for i in inputs if i not in gates)
+                below = max([longest[i] for i in inputs], default=0)
             longest.append(below + 1 if node.type in weighted and node.executed else below)
         return longest[-1]
 
@@ -191,15 +194,16 @@ class Graph:
             inner = name[:name.rfind(".") + 1]  # the innermost module this layer is called in, and a dot
             for i in node.inputs:
                 until = step
-                if inner and not self.nodes[i].name.startswith(inner):
+                source = self.nodes[i].name
+                if inner and not source.startswith(inner):
                     # The caller of each module that does not contain input i holds i as its
                     # argument until the module returns; the outermost such module returns last.
-                    # Modules nest: it is the one just below the deepest module both are in.
-                    p, q = name.split("."), self.nodes[i].name.split(".")
-                    shared = 0
-                    while shared < len(q) - 1 and q[shared] == p[shared]:
-                        shared += 1
-                    until = last_in[".".join(p[:shared + 1])]
+                    # Modules nest: walk out from the innermost to the deepest one holding i.
+                    below = len(inner) - 1
+                    cut = name.rfind(".", 0, below)
+                    while cut > 0 and not source.startswith(name[:cut + 1]):
+                        below, cut = cut, name.rfind(".", 0, cut)
+                    until = last_in[name[:below]]
                 o = owner[i]
                 if free_at[o] < until:
                     free_at[o] = until
@@ -355,6 +359,13 @@ class Graph:
         return _larger(peak, grads + state_temp_bytes)
 
 
+def _most(values: list[Any]) -> Any:
+    try:
+        return max(values)
+    except TypeError:  # symbolic sizes that cannot be ordered: a sympy.Max
+        return largest(values)
+
+
 def _larger(a: Any, b: Any) -> Any:
     try:
         return b if b > a else a
@@ -389,6 +400,7 @@ class GraphBuilder:
         self._applied: dict[tuple[Any, ...], tuple[Shape, Cost, Window, bool]] = {}
         # every layer path (and, for specs, every named scope) -> the node holding its output
         self.paths: dict[str, int] = {"input": 0}
+        self.windows: list[Window] = [POINTWISE]  # each node's window, for recording blocks (spec.py)
 
     def error(self, message: str, path: str) -> SpecError:
         return SpecError(message, file=self.file, layer=path or self.name)
@@ -428,15 +440,17 @@ class GraphBuilder:
             # C x 1 x 1 weights) adds global context, marked apart: it neither widens the field
             # nor makes the output coarser (docs/conventions.md).
             ins = [nodes[i] for i in inputs]
-            gates = gate_inputs(type_name, inputs, [n.shape for n in ins], shape)
+            gates = gate_inputs(type_name, inputs, [n.shape for n in ins], shape) if type_name in GATING_MERGES else ()
             rfs = [n.rf for n in ins]
-            main = [n.rf for n in ins if n.index not in gates] or rfs
-            full = [n.rf for n in ins if n.shape[1:] == shape[1:]] or rfs
+            main = [n.rf for n in ins if n.index not in gates] or rfs if gates else rfs
+            grid = shape[1:]
+            full = [n.rf for n in ins if n.shape[1:] == grid] or rfs
             rf = ReceptiveField(
-                (largest(r.size[0] for r in main), largest(r.size[1] for r in main)),
-                (largest(r.jump[0] for r in full), largest(r.jump[1] for r in full)),
-                bool(gates) or any(r.global_context for r in rfs),
+                (_most([r.size[0] for r in main]), _most([r.size[1] for r in main])),
+                (_most([r.jump[0] for r in full]), _most([r.jump[1] for r in full])),
+                bool(gates) or any([r.global_context for r in rfs]),
             )
         nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, first.storage if reuses else index, self.executed))
+        self.windows.append(window)
         self.paths[path] = index
         return index

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import gc
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -31,7 +30,8 @@ from typing import Any, Iterator, Mapping, NamedTuple
 import yaml
 
 from .errors import SpecError
-from .expr import MAX_MAGNITUDE, ExprError, evaluate
+from . import gcpause
+from .expr import ExprError, evaluate
 from .graph import Graph, GraphBuilder, Node
 from .layers import ALIASES, REGISTRY, LayerError, Shape, layer_class
 
@@ -117,8 +117,9 @@ def _check_keys(data: Mapping[str, Any], allowed: set[str], file: str, where: st
             raise SpecError(f"unknown key {key!r}{_suggest(str(key), allowed)}", file=file, layer=where)
 
 
-def _load_blocks(data: Mapping[str, Any], path: Path, seen: tuple[Path, ...]) -> dict[str, dict[str, Any]]:
-    """Blocks of a file, its includes first (so the file's own definitions win)."""
+def _load_blocks(data: Mapping[str, Any], path: Path, seen: tuple[Path, ...], reads: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Blocks of a file, its includes first (so the file's own definitions win); every file
+    included is added to ``reads``."""
     blocks: dict[str, dict[str, Any]] = {}
     includes = data.get("include") or []
     if isinstance(includes, str):
@@ -130,7 +131,9 @@ def _load_blocks(data: Mapping[str, Any], path: Path, seen: tuple[Path, ...]) ->
         if not target.is_file():
             raise SpecError(f"included file {inc!r} not found", file=str(path))
         included = read_yaml(target)
-        blocks.update(_load_blocks(included, target, (*seen, target)))
+        if reads is not None:
+            reads.append(str(target))
+        blocks.update(_load_blocks(included, target, (*seen, target), reads))
     own = data.get("blocks") or {}
     if not isinstance(own, dict):
         raise SpecError("blocks must be a mapping of block name -> definition", file=str(path))
@@ -144,12 +147,42 @@ def _load_blocks(data: Mapping[str, Any], path: Path, seen: tuple[Path, ...]) ->
     return blocks
 
 
+#: spec files already loaded: path -> (every file read, with its mtime and size; the networks)
+_LOADED: dict[str, tuple[tuple[tuple[str, int, int], ...], dict[str, NetworkDef]]] = {}
+_LOADED_MAX = 256
+
+
+def _stamps(files: Any) -> tuple[tuple[str, int, int], ...] | None:
+    try:
+        return tuple((f, st.st_mtime_ns, st.st_size) for f in files for st in (os.stat(f),))
+    except OSError:
+        return None
+
+
 def load_file(path: str | Path) -> dict[str, NetworkDef]:
-    """All networks defined in one spec file, by name."""
-    path = Path(path)
+    """All networks defined in one spec file, by name.
+
+    A file is read and checked once while neither it nor a file it includes changes (same
+    modification time and size): the networks returned are shared, so treat them as read-only
+    (each keeps what compiling it learns about its items, making the next compile faster)."""
+    file = str(path)
+    hit = _LOADED.get(file)
+    if hit is not None and _stamps(f for f, _, _ in hit[0]) == hit[0]:
+        return dict(hit[1])
+    reads = [file]
+    nets = _load_file(Path(path), reads)
+    stamps = _stamps(reads)
+    if stamps is not None:
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.clear()
+        _LOADED[file] = (stamps, nets)
+    return dict(nets)
+
+
+def _load_file(path: Path, reads: list[str]) -> dict[str, NetworkDef]:
     data = read_yaml(path)
     file = str(path)
-    blocks = _load_blocks(data, path, (path.resolve(),))
+    blocks = _load_blocks(data, path, (path.resolve(),), reads)
     if "networks" in data:
         _check_keys(data, FAMILY_KEYS, file, "")
         family_params = data.get("params") or {}
@@ -400,8 +433,10 @@ class _Builder(GraphBuilder):
         self.net = net
         self.global_env = env
         # Memo: repeated blocks build the same layer many times. Layers are immutable once built.
-        self._layers: dict[tuple[Any, ...], Any] = {}
+        self._layers: dict[tuple[Any, ...], Any] = {}  # layer class and field values -> layer
+        self._fixed: dict[int, Any] = {}  # id of an item whose fields are all constants -> its layer
         self._templates: dict[Any, _Template | _Application | None] = {}
+        self._declared: dict[str, dict[str, tuple[Any, bool, Any]]] = {}  # block -> its parameters
         self.aliases: dict[str, str] = {}  # the papers' names (conv1_1, fc6) -> layer or scope path
         self._path_reads: list[int] = []  # every node a `from:`, `inputs:` or `@path` looked up by path
 
@@ -422,10 +457,13 @@ class _Builder(GraphBuilder):
             return env[ref.strip().lstrip("@")].index  # a tensor parameter, written bare or as "@name"
         if not isinstance(ref, str) or not ref.strip():
             raise self.error(f"from: needs a layer path, got {ref!r}", where)
-        try:
-            text = _INTERPOLATE.sub(lambda m: str(evaluate(m.group(1), env)), ref.strip()).lstrip("@")
-        except ExprError as exc:
-            raise self.error(f"from: {exc}", where) from None
+        text = ref.strip()
+        if "{" in text:
+            try:
+                text = _INTERPOLATE.sub(lambda m: str(evaluate(m.group(1), env)), text)
+            except ExprError as exc:
+                raise self.error(f"from: {exc}", where) from None
+        text = text.lstrip("@")
         parts = scope.prefix.split(".") if scope.prefix else []
         for depth in range(len(parts), -1, -1):
             candidate = ".".join([*parts[:depth], text])
@@ -443,12 +481,16 @@ class _Builder(GraphBuilder):
         return cur
 
     def item(self, item: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
-        body = next(iter(item.values())) if isinstance(item, dict) and len(item) == 1 else None
-        alias = body.get("alias") if isinstance(body, dict) else None
+        parsed = self.net.parsed.get(id(item))
+        if parsed is None or parsed.item is not item:
+            parsed = self.net.parsed[id(item)] = self.parse(item, scope)
+        alias = parsed.body.get("alias")
+        if alias is None:
+            return self._item(parsed, cur, env, scope, stack)
         before = len(self.nodes)
-        end = self._item(item, cur, env, scope, stack)
-        if alias is not None and len(self.nodes) > before:
-            self.alias(alias, env, scope, before, named=body.get("name") is not None)
+        end = self._item(parsed, cur, env, scope, stack)
+        if len(self.nodes) > before:
+            self.alias(alias, env, scope, before, named=parsed.explicit is not None)
         return end
 
     def alias(self, raw: Any, env: Mapping[str, Any], scope: _Scope, first: int, named: bool) -> None:
@@ -510,17 +552,19 @@ class _Builder(GraphBuilder):
                 field = cls.fields.get(k)
                 if field is not None and isinstance(v, str) and (field.kind == "text" or v.strip() in field.keywords()):
                     entries.append((k, v.strip(), True))  # taken literally ("same", a text field)
-                elif type(v) is int and abs(v) <= MAX_MAGNITUDE:
-                    entries.append((k, v, True))  # a plain integer is its own value
+                elif not isinstance(v, (str, list, dict)) and _constant(v):
+                    entries.append((k, evaluate(v, {}), True))  # a number (or bool, null) means the same everywhere
                 else:
                     entries.append((k, v, False))  # an expression, evaluated where the item is applied
             constants = tuple(entries)
-        return _Parsed(item, kind, body, explicit, fields, cls, constants)
+        elif kind in self.net.blocks:
+            # a block's arguments: a tensor ("@path"), a constant, or an expression of the caller's names
+            constants = tuple((k, v, True) if not isinstance(v, (str, list, dict)) and _constant(v) else (k, v, False)
+                              for k, v in fields.items())
+            constants = tuple((k, evaluate(v, {}) if c else v, c) for k, v, c in constants)
+        return _Parsed(item, kind, body, explicit, fields, cls, constants, all(c for _, _, c in constants))
 
-    def _item(self, item: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
-        parsed = self.net.parsed.get(id(item))
-        if parsed is None or parsed.item is not item:
-            parsed = self.net.parsed[id(item)] = self.parse(item, scope)
+    def _item(self, parsed: _Parsed, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
         kind, body, explicit = parsed.kind, parsed.body, parsed.explicit
         if len(stack) > MAX_DEPTH:
             raise self.error(f"blocks nested more than {MAX_DEPTH} deep", scope.path(kind))
@@ -536,7 +580,7 @@ class _Builder(GraphBuilder):
             fields = dict(parsed.fields)  # the callee may take entries out
             if kind in STRUCTURAL:
                 return self.structural(kind, fields, explicit, cur, env, scope, stack)
-            return self.block(kind, fields, explicit, cur, env, scope, stack)
+            return self.block(kind, parsed, explicit, cur, env, scope, stack)
 
         local = scope.claim(str(explicit), self.file) if explicit is not None else scope.auto(cls.type)
         path = scope.path(local)
@@ -552,7 +596,17 @@ class _Builder(GraphBuilder):
                 inputs = tuple(self.resolve(r, env, scope, path) for r in refs)
             else:
                 inputs = self.branches(fields["branches"], cur, env, scope, stack, path)
+        if parsed.fixed:  # every field a constant: the same layer wherever the item is applied
+            layer = self._fixed.get(id(parsed))
+            if layer is None:
+                layer = self._fixed[id(parsed)] = self.layer(cls, {k: v for k, v, _ in parsed.constants}, path)
+            return self.add(path, cls.type, layer, inputs)
         values = {k: v if constant else self.value(v, env, path, k) for k, v, constant in parsed.constants}
+        return self.add(path, cls.type, self.layer(cls, values, path), inputs)
+
+    def layer(self, cls: Any, values: dict[str, Any], path: str) -> Any:
+        """The layer of class ``cls`` with these field values: one object for equal values
+        (layers are immutable once built; sharing them lets shapes and costs be reused)."""
         key = (cls, *sorted((k, _hashable(v)) for k, v in values.items()))
         try:
             layer = self._layers.get(key)
@@ -565,7 +619,7 @@ class _Builder(GraphBuilder):
                     self._layers[key] = layer
             except LayerError as exc:
                 raise self.error(str(exc), path) from None
-        return self.add(path, cls.type, layer, inputs)
+        return layer
 
     def value(self, raw: Any, env: Mapping[str, Any], path: str, fieldname: str) -> Any:
         try:
@@ -657,32 +711,37 @@ class _Builder(GraphBuilder):
             self.nodes[end] = node._replace(output=True)
         return cur
 
-    def block(self, kind: str, fields: dict[str, Any], explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
+    def block(self, kind: str, parsed: _Parsed, explicit: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
         where = scope.path(explicit if explicit is not None else kind)
         if kind in stack:
             raise self.error(f"recursive block: {' -> '.join([*stack, kind])}", where)
         definition = self.net.blocks[kind]
-        declared = definition.get("params") or {}
-        if not isinstance(declared, dict):
-            raise self.error(f"params of block {kind!r} must be a mapping name -> default (null = required)", where)
-        for k in fields:
+        declared = self.declared(kind, where)
+        given = {}
+        for k, v, constant in parsed.constants:
             if k not in declared:
                 raise self.error(f"block {kind} has no parameter {k!r}{_suggest(k, declared)}", where)
+            given[k] = (v, constant)
         block_env = dict(self.global_env)
-        for k, default in declared.items():
-            if k in fields and isinstance(fields[k], str) and fields[k].strip().startswith("@"):
-                index = self.resolve(fields[k], env, scope, where)
-                block_env[k] = TensorRef(index, self.nodes[index].name)
-            elif k in fields:
-                block_env[k] = self.value(fields[k], env, where, k)
+        for k, (default, _, _) in declared.items():
+            if k in given:
+                v, constant = given[k]
+                if constant:
+                    block_env[k] = v
+                elif isinstance(v, str) and v.strip().startswith("@"):
+                    index = self.resolve(v, env, scope, where)
+                    block_env[k] = TensorRef(index, self.nodes[index].name)
+                else:
+                    block_env[k] = self.value(v, env, where, k)
             elif default is None:
                 raise self.error(f"block {kind} needs parameter {k!r}", where)
-        for k, default in declared.items():  # defaults may refer to other parameters
-            if k not in fields:
-                block_env[k] = self.value(default, block_env, where, k)
+        for k, (default, constant, value) in declared.items():  # defaults may refer to other parameters
+            if k not in given:
+                block_env[k] = value if constant else self.value(default, block_env, where, k)
         sub = _Scope(scope.path(scope.claim(str(explicit), self.file))) if explicit is not None else scope
-        externals = [cur, *(v.index for _, v in sorted(block_env.items()) if isinstance(v, TensorRef))]
-        key = self._template_key(kind, block_env, externals, sub)
+        arguments = [block_env[k] for k in declared]
+        externals = [cur, *(v.index for v in arguments if isinstance(v, TensorRef))]
+        key = self._template_key(kind, arguments, externals, sub)
         template = self._templates.get(key) if key is not None else None
         if isinstance(template, _Application):  # seen once: record it now that it repeats
             template = self._templates[key] = self._record(template)
@@ -698,22 +757,36 @@ class _Builder(GraphBuilder):
                 frozenset(sub.used), dict(sub.counters), sub.next_index)
         return end
 
+    def declared(self, kind: str, where: str) -> dict[str, tuple[Any, bool, Any]]:
+        """A block's parameters: name -> (default as written, whether it is a constant, its value)."""
+        found = self._declared.get(kind)
+        if found is None:
+            raw = self.net.blocks[kind].get("params") or {}
+            if not isinstance(raw, dict):
+                raise self.error(f"params of block {kind!r} must be a mapping name -> default (null = required)", where)
+            found = self._declared[kind] = {}
+            for k, default in raw.items():
+                constant = default is not None and not isinstance(default, (str, list, dict)) and _constant(default)
+                found[k] = (default, constant, evaluate(default, {}) if constant else None)
+        return found
+
     # Block templates: ResNet-152 applies the same bottleneck with the same arguments to the same
     # shape 33 times, NASNet-A the same cell to the same two tensors' shapes 5 times a stage. The
     # first application is interpreted item by item and recorded; later ones replay the recorded
     # layers (their shapes and costs as recorded, receptive fields and storage recomputed from
     # their own inputs), which skips interpreting the block's items again.
-    def _template_key(self, kind: str, env: Mapping[str, Any], externals: list[int], sub: _Scope) -> Any:
-        """Everything a block's layers depend on, or None where a replay could differ (a scope
-        that already holds names, an unhashable value). ``externals`` are the tensors the block
-        reads from outside: its input, then its tensor parameters by name; the key holds their
-        shapes and which of them are the same tensor, not which tensors they are."""
+    def _template_key(self, kind: str, arguments: list[Any], externals: list[int], sub: _Scope) -> Any:
+        """Everything a block's layers depend on besides the network's parameters (the same all
+        build), or None where a replay could differ (a scope that already holds names, an
+        unhashable value). ``arguments`` are its parameters' values in declared order;
+        ``externals`` the tensors it reads from outside: its input, then its tensor parameters.
+        The key holds their shapes and which of them are the same tensor, not which they are."""
         if sub.used or sub.counters or sub.next_index:
             return None
         try:
-            values = tuple(sorted((k, TensorRef if isinstance(v, TensorRef) else _hashable(v)) for k, v in env.items()))
-            key = (kind, values, tuple(self.nodes[i].shape for i in externals),
-                   tuple(externals.index(i) for i in externals), self.executed, sub.indexed)
+            values = tuple([TensorRef if isinstance(v, TensorRef) else _hashable(v) for v in arguments])
+            key = (kind, values, tuple([self.nodes[i].shape for i in externals]),
+                   tuple([externals.index(i) for i in externals]), self.executed, sub.indexed)
             hash(key)
         except TypeError:
             return None
@@ -724,11 +797,7 @@ class _Builder(GraphBuilder):
         scope; None if they cannot be replayed."""
         prefix = f"{app.prefix}." if app.prefix else ""
         start, stop, externals = app.start, app.stop, app.externals
-
-        def rel(name: str) -> str:
-            if not name.startswith(prefix):
-                raise _NotReplayable
-            return name[len(prefix):]
+        cut = len(prefix)
 
         def ref(index: int) -> int:
             if index >= start:
@@ -737,15 +806,19 @@ class _Builder(GraphBuilder):
                 return -1 - externals.index(index)
             raise _NotReplayable
 
-        nodes = self.nodes
         try:
-            recorded = tuple((rel(n.name), n.type, n.layer, tuple(ref(i) for i in n.inputs), n.executed, n.output,
-                              self._applied[(id(n.layer), *[nodes[i].shape for i in n.inputs])])
-                             for n in nodes[start:stop])
+            recorded = []
+            for n in self.nodes[start:stop]:
+                if not n.name.startswith(prefix):
+                    raise _NotReplayable
+                applied = (n.shape, n.cost, self.windows[n.index], n.storage != n.index)
+                recorded.append((n.name[cut:], n.type, n.layer, tuple([ref(i) for i in n.inputs]), n.executed, n.output, applied))
             # the paths the block named were added while it ran (its scope was fresh)
-            paths = tuple((rel(p), ref(i)) for p, i in itertools.islice(self.paths.items(), app.named, app.named_stop)
-                          if start <= i < stop and p.startswith(prefix))
-            return _Template(recorded, paths, ref(app.end), app.used, app.counters, app.next_index)
+            paths = []
+            for p, i in itertools.islice(self.paths.items(), app.named, app.named_stop):
+                if start <= i < stop and p.startswith(prefix):
+                    paths.append((p[cut:], ref(i)))
+            return _Template(tuple(recorded), tuple(paths), ref(app.end), app.used, app.counters, app.next_index)
         except _NotReplayable:
             return None
 
@@ -761,7 +834,8 @@ class _Builder(GraphBuilder):
             for name, type_name, layer, inputs, executed, output, applied in template.nodes:
                 self.executed = executed
                 # the same layers on the same input shapes: shapes and costs as recorded
-                index = self.append(prefix + name, type_name, layer, tuple([at(r) for r in inputs]), applied)
+                index = self.append(prefix + name, type_name, layer,
+                                    tuple([start + r if r >= 0 else externals[-1 - r] for r in inputs]), applied)
                 if output:
                     self.nodes[index] = self.nodes[index]._replace(output=True)
         finally:
@@ -793,6 +867,15 @@ class _Application:
     next_index: int
 
 
+def _constant(value: Any) -> bool:
+    """A YAML scalar that is a valid value on its own (its errors are reported where it is used)."""
+    try:
+        evaluate(value, {})
+    except ExprError:
+        return False
+    return True
+
+
 class _Parsed(NamedTuple):
     """One spec item as written, checked once (``_Builder.parse``)."""
 
@@ -803,6 +886,7 @@ class _Parsed(NamedTuple):
     fields: dict[str, Any]  # everything but name, when, from and alias
     cls: Any  # the layer class (None for a block or structural item)
     constants: tuple[tuple[str, Any, bool], ...]  # a layer's fields: (name, value, taken as written)
+    fixed: bool  # every field taken as written: one layer wherever the item is applied
 
 
 class _NotReplayable(Exception):
@@ -859,10 +943,11 @@ def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str
 
     Errors name their true source: a bad ``input`` blames the option, and a layer that fails
     only with the given input or parameters (the spec builds as written) names them first."""
-    # Compiling allocates many small objects that all stay alive: the cyclic collector would scan
-    # them again and again (per-row cost grew from ~15 to ~28 µs between 10^3 and 10^5 rows).
-    collecting = gc.isenabled()
-    gc.disable()
+    with gcpause.paused():
+        return _guarded_build(net, input, params)
+
+
+def _guarded_build(net: NetworkDef, input: str | Shape | None, params: Mapping[str, Any] | None) -> Graph:
     try:
         return _build(net, input, params)
     except SpecError as err:
@@ -875,9 +960,6 @@ def build(net: NetworkDef, input: str | Shape | None = None, params: Mapping[str
         except SpecError:
             raise err from None  # the spec fails as written too: its own error
         raise SpecError(f"{_options(input, params)}: {err}") from None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _build(net: NetworkDef, input: str | Shape | None, params: Mapping[str, Any] | None) -> Graph:

@@ -74,6 +74,9 @@ class Row(NamedTuple):
         return self.inplace and not (self.params or self.macs or self.ops or self.saved)
 
 
+_new_row = tuple.__new__  # a named tuple from a tuple of all its fields, in order
+
+
 @dataclass(frozen=True)
 class Totals:
     params: int  # every parameter of the model, training-only heads included
@@ -265,7 +268,7 @@ def _summarize(graph: Graph, batch: int, dtype: str, count: str, train: bool, op
         if config is None:
             config = described[id(layer)] = layer.describe() if layer is not None else ""
         size, jump = rf.size, rf.jump
-        rows.append(Row(
+        rows.append(_new_row(Row, (  # Row(...) without its argument parsing: 2x faster for 10^5 rows
             n.name, n.type, config, n.shape, cost.params, cost.biases, cost.buffers,
             cost.macs * batch, ops_of(n) * batch, cost.other_ops * batch, sizes[n.index] * batch,
             n.storage != n.index,
@@ -274,7 +277,7 @@ def _summarize(graph: Graph, batch: int, dtype: str, count: str, train: bool, op
             rf.global_context, n.executed, alias_of.get(n.name, ""),
             jump[0] // nodes[inputs[0]].rf.jump[0] if len(inputs) == 1 else 1,  # stride
             s,
-        ))
+        )))
     rows = tuple(rows)
     # the totals are sums of the rows (one pass)
     params = biases = norm_params = buffers = activations = inference_params = macs = ops = other_ops = 0

@@ -17,7 +17,9 @@ EXIT_ERROR = 2
 DEBUG_ENV = "ARCHCALC_DEBUG"
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, the options of that command alone are configured
+    (the others are listed but take none), so running one command imports only what it needs."""
     from .commands import all_commands
 
     commands = all_commands()
@@ -31,13 +33,15 @@ def parser() -> argparse.ArgumentParser:
     for module in commands:
         cp = sub.add_parser(module.NAME, help=module.HELP, description=module.DESCRIPTION,
                             epilog=f"example: {module.EXAMPLE}")
-        module.configure(cp)
+        if only is None or only == module.NAME:
+            module.configure(cp)
         cp.set_defaults(run=module.run)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    p = parser(next((w for w in words if not w.startswith("-")), None))
     args = p.parse_args(argv)
     if args.command is None:  # `archcalc` alone: the command list, as --help shows it
         p.print_help()

@@ -71,6 +71,9 @@ class Node(NamedTuple):
         return 0 if self.inplace else numel(self.shape)
 
 
+_new_node = tuple.__new__  # a named tuple from a tuple of all its fields, in order
+
+
 @dataclass
 class Graph:
     name: str
@@ -185,25 +188,28 @@ class Graph:
                     break  # seen from a later layer, and so were the modules around it
                 last_in[module] = node.index
                 cut = name.rfind(".", 0, cut)
+        every = self.nodes
         for node in nodes:
             step = node.index
             o = owner[step]
             if free_at[o] < step:
                 free_at[o] = step  # produced and never read: dropped at once
             name = node.name
-            inner = name[:name.rfind(".") + 1]  # the innermost module this layer is called in, and a dot
+            dot = name.rfind(".")
+            inner = name[:dot + 1]  # the innermost module this layer is called in, and a dot
             for i in node.inputs:
                 until = step
-                source = self.nodes[i].name
-                if inner and not source.startswith(inner):
-                    # The caller of each module that does not contain input i holds i as its
-                    # argument until the module returns; the outermost such module returns last.
-                    # Modules nest: walk out from the innermost to the deepest one holding i.
-                    below = len(inner) - 1
-                    cut = name.rfind(".", 0, below)
-                    while cut > 0 and not source.startswith(name[:cut + 1]):
-                        below, cut = cut, name.rfind(".", 0, cut)
-                    until = last_in[name[:below]]
+                if dot > 0:
+                    source = every[i].name
+                    if not source.startswith(inner):
+                        # The caller of each module that does not contain input i holds i as its
+                        # argument until the module returns; the outermost such module returns
+                        # last. Modules nest: walk out from the innermost to the deepest holding i.
+                        below = dot
+                        cut = name.rfind(".", 0, below)
+                        while cut > 0 and not source.startswith(name[:cut + 1]):
+                            below, cut = cut, name.rfind(".", 0, cut)
+                        until = last_in[name[:below]]
                 o = owner[i]
                 if free_at[o] < until:
                     free_at[o] = until
@@ -450,7 +456,9 @@ class GraphBuilder:
                 (_most([r.jump[0] for r in full]), _most([r.jump[1] for r in full])),
                 bool(gates) or any([r.global_context for r in rfs]),
             )
-        nodes.append(Node(index, path, type_name, layer, inputs, shape, cost, rf, first.storage if reuses else index, self.executed))
+        # Node(...) without its argument parsing (every field given, in order): the builder's hot path
+        nodes.append(_new_node(Node, (index, path, type_name, layer, inputs, shape, cost, rf,
+                                      first.storage if reuses else index, self.executed, False)))
         self.windows.append(window)
         self.paths[path] = index
         return index

@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Any, Iterable
 
-from tabulate import tabulate
+from .textable import table as text_table
 
 from .analysis import COUNT_NOTES, WEIGHTED_TYPES, Report, Row, Scope, comparison_caveats, headline_entry, scopes
 from .errors import SpecError
@@ -103,7 +103,7 @@ def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str, depth:
     else:
         entries = scopes(rows, depth)
     for s in entries:
-        # torchinfo's tree marks (leading spaces would be stripped by tabulate)
+        # torchinfo's tree marks (leading spaces would be stripped from a cell)
         indent = "│ " * (s.depth - 2) + "└─" if depth is not None and s.depth > 1 else ""
         if s.leaf:
             r = s.rows[0]
@@ -128,7 +128,7 @@ def _table(report: Report, all_rows: bool, exact_numbers: bool, fmt: str, depth:
     saved_total = [(exact(t.saved_bytes) if exact_numbers else iec(t.saved_bytes))] if train else []
     body.append(["total", "", "", "", num(t.activations), *saved_total, num(t.params), num(t.ops), ""])
     align = ("left", "left", "left", "right", "right", *(["right"] if train else []), "right", "right", "right")
-    return tabulate(body, headers=headers, tablefmt=fmt, colalign=align, disable_numparse=True)
+    return text_table(body, headers, fmt, align)
 
 
 def totals_lines(report: Report) -> list[str]:
@@ -245,8 +245,8 @@ def render_comparison(reports: list[Report], fmt: str = "text", baseline: str | 
         writer.writerow(headers)
         writer.writerows(body)
         return out.getvalue().rstrip("\n")
-    table = tabulate(body, headers=headers, tablefmt="github" if fmt == "markdown" else "simple",
-                     colalign=("left", *["right"] * (len(headers) - 2), "left"), disable_numparse=True)
+    table = text_table(body, headers, "github" if fmt == "markdown" else "simple",
+                       ("left", *["right"] * (len(headers) - 2), "left"))
     dtype = reports[0].dtype if reports else "float32"
     note = f"activations: every stored tensor, input included; peak: most alive at once ({dtype}, per image)"
     warnings = [f"warning: {line}" for line in caveats]

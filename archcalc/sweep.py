@@ -143,10 +143,9 @@ def render_sweep(result: Sweep, fmt: str = "text") -> str:
         from .symbolic import text
 
         return json.dumps(result.to_dict(), indent=2, default=text)
-    from tabulate import tabulate
-
     from .layers import fmt_shape
     from .report import iec, si
+    from .textable import table as text_table
 
     if fmt == "csv":
         out = io.StringIO()
@@ -164,8 +163,7 @@ def render_sweep(result: Sweep, fmt: str = "text") -> str:
              num(r.totals.inference_params), num(r.totals.ops), num(r.totals.activations),
              size(r.totals.activation_bytes), size(r.totals.peak_activation_bytes), str(r.totals.weighted_layers)]
             for r in result.rows]
-    table = tabulate(body, headers=headers, tablefmt="github" if exact else "simple", disable_numparse=True,
-                     colalign=("right",) * len(headers))
+    table = text_table(body, headers, "github" if exact else "simple", ("right",) * len(headers))
     per = "counts for the whole batch" if any(r.batch > 1 for r in result.rows) else "per image"
     head = f"{result.name}: {len(result.rows)} configurations, {result.dtype}, {per}; {COUNT_NOTES[result.count]}"
     return f"{head}\n\n{table}"

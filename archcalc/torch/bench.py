@@ -705,9 +705,8 @@ def render_profile(p: DeviceProfile) -> str:
 
 
 def render_text(sweep: Sweep) -> str:
-    from tabulate import tabulate
-
     from ..report import iec
+    from ..textable import table as text_table
 
     def ms(v: float | None) -> str:
         return "" if v is None else f"{v:.2f}"
@@ -730,7 +729,7 @@ def render_text(sweep: Sweep) -> str:
         ])
     headers = ["model", "batch", "dtype", "mode", "median ms", "p10-p90 ms", "runs", "images/s", "TFLOP/s",
                "of peak", "predicted ms", "error", "MACs-only ms", "memory", "predicted memory"]
-    lines = [tabulate(table, headers, disable_numparse=True), ""]
+    lines = [text_table(table, headers), ""]
     env = sweep.environment
     lines.append(f"{env['device_name']} ({env['device']}), torch {env['torch']}, {env['threads']} threads, "
                  f"{sweep.duration_s:.0f} s")
@@ -746,8 +745,7 @@ def render_text(sweep: Sweep) -> str:
     for r in sweep.results:
         if r.get("layers"):
             lines += ["", f"{r['model']} batch {r['batch']} {r['dtype']}: per layer (predicted / measured ms)",
-                      tabulate([[l["name"], l["class"], ms(l["predicted_ms"]), ms(l["measured_ms"]),
+                      text_table([[l["name"], l["class"], ms(l["predicted_ms"]), ms(l["measured_ms"]),
                                  "" if not l["measured_ms"] else f"{l['predicted_ms'] / l['measured_ms']:.2f}"]
-                                for l in r["layers"]], ["layer", "class", "predicted ms", "measured ms", "ratio"],
-                               disable_numparse=True)]
+                                for l in r["layers"]], ["layer", "class", "predicted ms", "measured ms", "ratio"])]
     return "\n".join(lines)

@@ -164,9 +164,8 @@ def render_check(result: CheckResult, fmt: str = "text") -> str:
         import json
 
         return json.dumps(result.to_dict(), indent=2)
-    from tabulate import tabulate
-
     from ..layers import fmt_shape
+    from ..textable import table
 
     def pair(a: Any, b: Any, show: Any = str) -> str:
         if b is None:
@@ -186,7 +185,7 @@ def render_check(result: CheckResult, fmt: str = "text") -> str:
             "ok" if layer.ok else "MISMATCH",
         ])
     headers = ["layer", "type", "output", "params", "MACs (FlopCounterMode/2)", "fvcore flops" if result.fvcore_used else "", "activations", ""]
-    lines = [tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True), ""] if body else []
+    lines = [table(body, headers), ""] if body else []
     bad = result.mismatches
     if result.layers:
         lines.append(f"{len(result.layers) - len(bad)} of {len(result.layers)} layers agree with the model archcalc built"

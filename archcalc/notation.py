@@ -393,7 +393,9 @@ def _read_body(body: _Body, facts: _Facts) -> None:
               lambda m, g: (kernel(m, g), put("count", _size(g(3)), g(0))))
     body.take(_K, kernel)
     body.take(r"\bkernel(?:\s+size)?\s*[=:]?\s*(\d+)\b", lambda m, g: put("kernel", (int(m.group(1)),) * 2, g(0)))
-    body.take(r"\blayers?\b|\bwith\b|\bapplied\b|\bfilters?\b", lambda m, g: None)
+    # "filters" away from its count or kernel ("3x3 layer filters") still says the slides' sentence
+    body.take(r"\bfilters?\b", lambda m, g: facts.get("form") is None and put("form", "sentence", g(0)))
+    body.take(r"\blayers?\b|\bwith\b|\bapplied\b", lambda m, g: None)
     if facts.get("kind") == "input":
         body.take(r"\bimages?\b", lambda m, g: None)
     word = body.leftover()

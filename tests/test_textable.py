@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tabulate import tabulate  # the test extra: the layout's reference
 
 from archcalc.textable import table, width
-
-tabulate = pytest.importorskip("tabulate").tabulate
 
 CELLS = st.one_of(
     st.none(),

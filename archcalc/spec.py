@@ -109,6 +109,9 @@ class NetworkDef:
     symbols: list[str] = field(default_factory=list)  # sizes left as symbols (C, H, W, ...)
     # each item checked once (`_Builder.parse`), whatever input, parameters or call site: by id(item)
     parsed: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
+    # block templates kept between compiles (`_Builder.share`): (network parameters, block key) -> template
+    templates: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    compiled: int = field(default=0, repr=False, compare=False)  # how many times it was compiled
 
 
 def _check_keys(data: Mapping[str, Any], allowed: set[str], file: str, where: str) -> None:
@@ -147,14 +150,14 @@ def _load_blocks(data: Mapping[str, Any], path: Path, seen: tuple[Path, ...], re
     return blocks
 
 
-#: spec files already loaded: path -> (every file read, with its mtime and size; the networks)
-_LOADED: dict[str, tuple[tuple[tuple[str, int, int], ...], dict[str, NetworkDef]]] = {}
+#: spec files already loaded: path -> (every file read, with its bytes; the networks)
+_LOADED: dict[str, tuple[tuple[tuple[str, bytes], ...], dict[str, NetworkDef]]] = {}
 _LOADED_MAX = 256
 
 
-def _stamps(files: Any) -> tuple[tuple[str, int, int], ...] | None:
+def _contents(files: Any) -> tuple[tuple[str, bytes], ...] | None:
     try:
-        return tuple((f, st.st_mtime_ns, st.st_size) for f in files for st in (os.stat(f),))
+        return tuple((f, Path(f).read_bytes()) for f in files)
     except OSError:
         return None
 
@@ -162,20 +165,21 @@ def _stamps(files: Any) -> tuple[tuple[str, int, int], ...] | None:
 def load_file(path: str | Path) -> dict[str, NetworkDef]:
     """All networks defined in one spec file, by name.
 
-    A file is read and checked once while neither it nor a file it includes changes (same
-    modification time and size): the networks returned are shared, so treat them as read-only
-    (each keeps what compiling it learns about its items, making the next compile faster)."""
+    A file is parsed and checked once while neither it nor a file it includes changes (the same
+    bytes: reading them is 100x cheaper than parsing them): the networks returned are shared, so
+    treat them as read-only (each keeps what compiling it learns about its items, making the
+    next compile faster)."""
     file = str(path)
     hit = _LOADED.get(file)
-    if hit is not None and _stamps(f for f, _, _ in hit[0]) == hit[0]:
+    if hit is not None and _contents(f for f, _ in hit[0]) == hit[0]:
         return dict(hit[1])
     reads = [file]
     nets = _load_file(Path(path), reads)
-    stamps = _stamps(reads)
-    if stamps is not None:
+    contents = _contents(reads)
+    if contents is not None:
         if len(_LOADED) >= _LOADED_MAX:
             _LOADED.clear()
-        _LOADED[file] = (stamps, nets)
+        _LOADED[file] = (contents, nets)
     return dict(nets)
 
 
@@ -437,6 +441,11 @@ class _Builder(GraphBuilder):
         self._fixed: dict[int, Any] = {}  # id of an item whose fields are all constants -> its layer
         self._templates: dict[Any, _Template | _Application | None] = {}
         self._declared: dict[str, dict[str, tuple[Any, bool, Any]]] = {}  # block -> its parameters
+        try:  # what every block may read besides its arguments: the network's parameters
+            self._network_key: Any = tuple(sorted((k, _hashable(v)) for k, v in env.items()))
+            hash(self._network_key)
+        except TypeError:
+            self._network_key = None
         self.aliases: dict[str, str] = {}  # the papers' names (conv1_1, fc6) -> layer or scope path
         self._path_reads: list[int] = []  # every node a `from:`, `inputs:` or `@path` looked up by path
 
@@ -743,6 +752,10 @@ class _Builder(GraphBuilder):
         externals = [cur, *(v.index for v in arguments if isinstance(v, TensorRef))]
         key = self._template_key(kind, arguments, externals, sub)
         template = self._templates.get(key) if key is not None else None
+        if key is not None and key not in self._templates and self._network_key is not None:
+            template = self.net.templates.get((self._network_key, key))  # from an earlier compile
+            if template is not None:
+                self._templates[key] = template
         if isinstance(template, _Application):  # seen once: record it now that it repeats
             template = self._templates[key] = self._record(template)
         if template is not None:
@@ -756,6 +769,26 @@ class _Builder(GraphBuilder):
                 start, len(self.nodes), named, len(self.paths), end, tuple(externals), sub.prefix,
                 frozenset(sub.used), dict(sub.counters), sub.next_index)
         return end
+
+    def share(self) -> None:
+        """Keep this compile's block templates with the network definition, for the next compile
+        with the same network parameters (a sweep over inputs, `analyze` called again): blocks
+        applied to shapes seen before are then replayed even the first time in that compile. A
+        network's first compile keeps only the templates it recorded anyway (blocks that
+        repeated); from its second on, every replayable block is recorded."""
+        if self._network_key is None:
+            return
+        shared = self.net.templates
+        if len(shared) > MAX_SHARED_TEMPLATES:
+            shared.clear()
+        for key, template in self._templates.items():
+            if isinstance(template, _Application):
+                if not self.net.compiled:
+                    continue
+                template = self._record(template)
+            if template is not None:
+                shared[(self._network_key, key)] = template
+        self.net.compiled += 1
 
     def declared(self, kind: str, where: str) -> dict[str, tuple[Any, bool, Any]]:
         """A block's parameters: name -> (default as written, whether it is a constant, its value)."""
@@ -876,6 +909,10 @@ def _constant(value: Any) -> bool:
     return True
 
 
+#: block templates a network definition keeps between compiles, at most (then it starts afresh)
+MAX_SHARED_TEMPLATES = 10_000
+
+
 class _Parsed(NamedTuple):
     """One spec item as written, checked once (``_Builder.parse``)."""
 
@@ -979,5 +1016,6 @@ def _build(net: NetworkDef, input: str | Shape | None, params: Mapping[str, Any]
         raise SpecError(f"input: {exc}", file=net.file, layer=net.name) from None
     builder = _Builder(net, env, shape)
     builder.sequence(net.layers, 0, env, _Scope(""), (), net.name)
+    builder.share()
     meta = {"description": net.description, **net.meta, "aliases": builder.aliases}
     return Graph(net.name, builder.nodes, source=net.file, meta=meta)

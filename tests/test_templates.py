@@ -90,3 +90,21 @@ def test_repeated_blocks_are_replayed(tmp_path, monkeypatch):
     monkeypatch.setattr(spec._Builder, "_replay", lambda self, *a: replays.append(1) or real(self, *a))
     build(load_file(path)["cells"])
     assert len(replays) == 3  # cell_1 repeats cell_0 (prev is the input), cell_3 and cell_4 repeat cell_2
+
+
+@pytest.mark.parametrize("name, first, then", [
+    ("resnet50", {"input": "224x224x3"}, {"input": "160x160x3"}),
+    ("nasnet_a_mobile", {}, {"params": {"penultimate_filters": 1056 * 2}}),
+    ("mobilenet_v2", {"params": {"width_mult": 1}}, {"params": {"width_mult": 0.5}}),
+    ("densenet121", {}, {"params": {"growth": 16}, "input": "128x128x3"}),
+])
+def test_templates_kept_between_compiles_follow_inputs_and_parameters(name, first, then):
+    """A network compiled again with another input or other parameters gives what a fresh
+    definition (no templates kept) gives: templates are keyed by shapes and parameters."""
+    net = spec.find(name)
+    for _ in range(3):  # the second compile records every block, the third replays them
+        build(net, **first)
+    fresh = spec.NetworkDef(net.name, net.file, net.layers, net.params, net.input, net.blocks, net.meta,
+                            net.description, net.symbols)
+    assert _signature(build(net, **then)) == _signature(build(fresh, **then))
+    assert _signature(build(net, **first)) == _signature(build(fresh, **first))

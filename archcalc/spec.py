@@ -910,7 +910,7 @@ def _constant(value: Any) -> bool:
 
 
 #: block templates a network definition keeps between compiles, at most (then it starts afresh)
-MAX_SHARED_TEMPLATES = 10_000
+MAX_SHARED_TEMPLATES = 2_000  # a few MB: a sweep of many shapes or parameters starts afresh now and then
 
 
 class _Parsed(NamedTuple):

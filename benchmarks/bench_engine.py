@@ -111,6 +111,14 @@ def python_floor(rows: int) -> list:
     return records
 
 
+def fresh(name: str):
+    """A copy of a zoo network's definition without what earlier compiles kept."""
+    from archcalc.spec import NetworkDef, find
+
+    n = find(name)
+    return NetworkDef(n.name, n.file, n.layers, n.params, n.input, n.blocks, n.meta, n.description, n.symbols)
+
+
 def process_env() -> dict[str, str]:
     """The environment of a user's shell: bytecode caching on (pip compiles it at install)."""
     return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -129,6 +137,8 @@ def main() -> int:
     load = os.getloadavg()[0]
 
     analyze = {name: timed(lambda: archcalc.analyze(name), args.repeat) for name in GOAL_MS}
+    # the first compile of a definition: nothing kept from earlier compiles (items unchecked, no templates)
+    first = {name: timed(lambda: archcalc.analyze(fresh(name)), args.repeat) for name in GOAL_MS}
     versus = fvcore_side_by_side(args.repeat)
 
     scaling = []
@@ -163,7 +173,8 @@ def main() -> int:
     table_resnet = next(p for p in process if p["command"] == "archcalc table resnet152")
     goals = [
         *({"goal": f"`archcalc.analyze(\"{n}\")` ≤ {g:g} ms", "measured": f"{ms(analyze[n]['median'])} ms median "
-           f"(best {ms(analyze[n]['best'])}, CPU {ms(analyze[n]['cpu_median'])})", "met": analyze[n]["median"] * 1e3 <= g}
+           f"(best {ms(analyze[n]['best'])}, CPU {ms(analyze[n]['cpu_median'])}); a definition's first compile: "
+           f"{ms(first[n]['median'])} ms", "met": analyze[n]["median"] * 1e3 <= g}
           for n, g in GOAL_MS.items()),
         {"goal": f"per-row cost flat up to 10^5 rows (10^5 within {GOAL_FLAT:.2f}x of 10^3)",
          "measured": f"{per_row[rows_lo]:.2f} µs at {rows_lo:,} rows, {per_row[rows_hi]:.2f} µs at {rows_hi:,} "
@@ -181,8 +192,9 @@ def main() -> int:
         f"({platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today().isoformat()}; "
         f"load average {load:.2f} at the start). Wall-clock medians of {args.repeat} runs after a warm-up unless noted; "
         "\"CPU\" is this process's CPU time, which a busy neighbour on a shared machine does not inflate. "
-        "`archcalc.analyze(name)` = find the spec (cached while the file is unchanged), compile it, summarize "
-        "(rows, totals, eager and ideal memory peaks, depth).",
+        "`archcalc.analyze(name)` = find the spec (parsed once while the file is unchanged), compile it (blocks "
+        "replayed from templates kept with the definition), summarize (rows, totals, eager and ideal memory peaks, "
+        "depth); \"first compile\" is the same on a fresh copy of the definition, nothing kept.",
         "",
         "## Goals (issue 12, item 4)",
         "",
@@ -215,7 +227,8 @@ def main() -> int:
     else:
         print(text)
     if args.json:
-        write_atomic(args.json, json.dumps({"load_average": load, "goals": goals, "analyze": analyze, "fvcore": versus,
+        write_atomic(args.json, json.dumps({"load_average": load, "goals": goals, "analyze": analyze,
+                                            "analyze_first_compile": first, "fvcore": versus,
                                             "scaling": scaling, "process": process, "python_bare_s": bare,
                                             "import_s": imported, "engine": engine}, indent=2) + "\n")
     return 0

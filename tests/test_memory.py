@@ -74,6 +74,34 @@ def test_tracker_sees_frees():
     assert measure_inference_peak(Chain(), x) == 3 * 64
 
 
+def test_holds_keep_a_python_variable_alive(tmp_path):
+    """`y = conv3(conv2(y))` keeps the old y (conv1's output) until conv3 returns, though conv2
+    is its last reader: no module shows it, so the spec says so with `holds:`. Every tensor is
+    8*8*8*4 = 2048 B but the 3-channel input (768 B). At conv3: x, conv1's, conv2's and conv3's
+    outputs = 768 + 3 * 2048; without the hold conv1's would be gone by then (768 + 2 * 2048)."""
+
+    class Statement(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+            self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
+            self.conv3 = nn.Conv2d(8, 8, 3, padding=1)
+
+        def forward(self, x):
+            y = self.conv1(x)
+            y = self.conv3(self.conv2(y))
+            return y
+
+    measured = measure_inference_peak(Statement(), torch.zeros(1, 3, 8, 8))
+    assert measured == 768 + 3 * 2048
+    spec = tmp_path / "statement.yaml"
+    for holds, peak in (("", 768 + 2 * 2048), (", holds: conv1", measured)):
+        spec.write_text("name: statement\ninput: 8x8x3\nlayers:\n  - conv: {name: conv1, out: 8, kernel: 3, padding: 1}\n"
+                        "  - conv: {name: conv2, out: 8, kernel: 3, padding: 1}\n"
+                        f"  - conv: {{name: conv3, out: 8, kernel: 3, padding: 1{holds}}}\n")
+        assert archcalc.analyze(str(spec)).totals.peak_activation_bytes == peak
+
+
 def test_meta_batch_norm_differs_from_cpu():
     """Why BN networks are measured on CPU: in eval mode the meta kernel of native_batch_norm
     returns two C-sized statistics that the CPU kernel leaves empty."""

@@ -125,14 +125,12 @@ PEAK_INEXACT = {
     **{n: "spec paths do not mirror the reference's module nesting (module arguments held longer)"
        for n in ("mobilenet_v1", "se_resnet50", "se_resnext50_32x4d", "senet154",
                  "preact_resnet164_cifar", "preact_resnet200", "wrn28_10_cifar",
-                 "fractalnet_cifar", "fractalnet20_cifar", "nasnet_a_mobile", "nasnet_a_large")},
+                 "nasnet_a_mobile", "nasnet_a_large")},
     **{n: "torchvision re-concatenates the feature list in every dense layer; the spec concatenates once per layer"
        for n in ("densenet121", "densenet169", "densenet201", "densenet161", "densenet_bc100_k12_cifar")},
 }
 SAVED_INEXACT = {
     "efficientnet_b0": "torchvision's StochasticDepth saves one noise value per image per residual block; no spec layer",
-    "fractalnet_cifar": "the reference's drop-path / join saves tensors the spec's merges do not model",
-    "fractalnet20_cifar": "the reference's drop-path / join saves tensors the spec's merges do not model",
     "nasnet_a_mobile": "spec cells do not mirror the reference's per-branch ReLUs and pads",
     "nasnet_a_large": "spec cells do not mirror the reference's per-branch ReLUs and pads",
     "senet154": "the reference leaves out SENet-154's dropout before the classifier; the spec's saves its noise (2,048 values per image)",

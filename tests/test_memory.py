@@ -124,15 +124,20 @@ WITH_REFERENCE = sorted(name for name, net in ZOO.items() if reference_of(net.me
 PEAK_INEXACT = {
     **{n: "spec paths do not mirror the reference's module nesting (module arguments held longer)"
        for n in ("mobilenet_v1", "se_resnet50", "se_resnext50_32x4d", "senet154",
-                 "preact_resnet164_cifar", "preact_resnet200", "wrn28_10_cifar",
-                 "nasnet_a_mobile", "nasnet_a_large")},
+                 "preact_resnet164_cifar", "preact_resnet200", "wrn28_10_cifar")},
+    "nasnet_a_mobile": "the reference pads its stride-2 ops at run time by TF 'SAME' (k//2 - 1 before, k//2 after "
+                       "at even sizes: 16, 8, 4 at input 64), which fixed spec pads cannot follow; its stride-2 average "
+                       "pool divides by a count map of one image (not per image) and its factorized reduction crops "
+                       "a (n+1)^2 padded copy by a view",
     **{n: "torchvision re-concatenates the feature list in every dense layer; the spec concatenates once per layer"
        for n in ("densenet121", "densenet169", "densenet201", "densenet161", "densenet_bc100_k12_cifar")},
 }
 SAVED_INEXACT = {
     "efficientnet_b0": "torchvision's StochasticDepth saves one noise value per image per residual block; no spec layer",
-    "nasnet_a_mobile": "spec cells do not mirror the reference's per-branch ReLUs and pads",
-    "nasnet_a_large": "spec cells do not mirror the reference's per-branch ReLUs and pads",
+    "nasnet_a_mobile": "autograd saves the reference's run-time 'SAME' padded copies (asymmetric at even sizes), its "
+                       "stride-2 average pool's count map and the factorized reduction's (n+1)^2 padded copy; the "
+                       "spec's pads are fixed and symmetric",
+    "nasnet_a_large": "timm builds the head dropout with p=0; the spec keeps TF's p=0.5 and saves its noise (4,032 values per image)",
     "senet154": "the reference leaves out SENet-154's dropout before the classifier; the spec's saves its noise (2,048 values per image)",
     **{n: "in train mode the reference drops blocks at random and saves their survival noise; the spec is the test-time network"
        for n in ("stochastic_depth_resnet110_cifar", "stochastic_depth_resnet1202_cifar")},

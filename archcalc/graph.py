@@ -80,6 +80,9 @@ class Graph:
     nodes: list[Node]
     source: str = ""  # file the spec came from, or "torch" for an imported model
     meta: dict[str, Any] = field(default_factory=dict)
+    #: (tensor, node): the reference's Python code still holds the tensor while the node runs
+    #: (a local variable not yet rebound); it is freed no earlier than that node (spec `holds:`)
+    holds: tuple[tuple[int, int], ...] = ()
 
     @property
     def input_shape(self) -> Shape:
@@ -154,8 +157,9 @@ class Graph:
         A tensor lives until its last Python reference dies: after the last layer reading it
         has returned, and after every module it was passed to has returned — each dotted
         prefix of the layer paths (``layer1``, ``layer1.0``) is a module call whose caller
-        holds its argument until it returns. The input lives all pass (the caller holds it),
-        the outputs to the end. A layer allocates its output unless PyTorch returns a view or
+        holds its argument until it returns — and until the layer the spec says drops a Python
+        variable holding it (``holds``). The input lives all pass (the caller holds it), the
+        outputs to the end. A layer allocates its output unless PyTorch returns a view or
         works in place (``Layer.eager_allocates``); ``Layer.scratch_bytes`` is memory an op
         allocates beside its output and drops as the layer returns (max pool's int64 indices).
         """
@@ -215,6 +219,16 @@ class Graph:
                     free_at[o] = until
             if node.output:
                 free_at[owner[step]] = end
+        if self.holds:
+            # A Python variable keeps its tensor until it is rebound or its function returns,
+            # whatever reads it: `x = pool2(norm2(conv(x)))` holds the old x until pool2 returns.
+            # Module calls are the scopes above; a statement or local inside one forward has no
+            # module to show it, so the spec states it (`holds:`) on the layer that drops it.
+            ran = {node.index for node in nodes}
+            for held, until in self.holds:
+                o = owner[held]
+                if until in ran and free_at[o] < until:
+                    free_at[o] = until
         free_at[owner[0]] = end
         free_at[owner[-1]] = end
         frees: dict[int, list[int]] = {}

@@ -48,7 +48,7 @@ META_KEYS = {
 }
 FAMILY_KEYS = (NETWORK_KEYS | META_KEYS | {"networks"}) - {"name", "layers", "extends"}
 STRUCTURAL = {"repeat", "sequential", "side"}
-ITEM_COMMON = {"name", "when", "from", "alias"}
+ITEM_COMMON = {"name", "when", "from", "alias", "holds"}
 #: `name: "#"` in an indexed scope (`sequential: {index: true}`): the next index, as nn.Sequential
 NEXT_INDEX = "#"
 
@@ -448,6 +448,7 @@ class _Builder(GraphBuilder):
             self._network_key = None
         self.aliases: dict[str, str] = {}  # the papers' names (conv1_1, fc6) -> layer or scope path
         self._path_reads: list[int] = []  # every node a `from:`, `inputs:` or `@path` looked up by path
+        self.holds: list[tuple[int, int]] = []  # `holds:` (tensor, the last node of the item holding it)
 
     def scoped(self, items: Any, cur: int, env: Mapping[str, Any], sub: _Scope, stack: tuple[str, ...], where: str) -> int:
         """A named scope's layers; the scope's path then names its output tensor."""
@@ -493,14 +494,24 @@ class _Builder(GraphBuilder):
         parsed = self.net.parsed.get(id(item))
         if parsed is None or parsed.item is not item:
             parsed = self.net.parsed[id(item)] = self.parse(item, scope)
-        alias = parsed.body.get("alias")
-        if alias is None:
+        alias, holds = parsed.body.get("alias"), parsed.body.get("holds")
+        if alias is None and holds is None:
             return self._item(parsed, cur, env, scope, stack)
         before = len(self.nodes)
         end = self._item(parsed, cur, env, scope, stack)
         if len(self.nodes) > before:
-            self.alias(alias, env, scope, before, named=parsed.explicit is not None)
+            if alias is not None:
+                self.alias(alias, env, scope, before, named=parsed.explicit is not None)
+            if holds is not None:
+                self.hold(holds, env, scope, len(self.nodes) - 1)
         return end
+
+    def hold(self, raw: Any, env: Mapping[str, Any], scope: _Scope, last: int) -> None:
+        """`holds: [PATH, ...]`: tensors the reference's Python code keeps until the item's last
+        layer has returned (a local variable not yet rebound: `out` in `return relu(out + x)`)."""
+        where = self.nodes[last].name
+        for ref in raw if isinstance(raw, list) else [raw]:
+            self.holds.append((self.resolve(ref, env, scope, where), last))
 
     def alias(self, raw: Any, env: Mapping[str, Any], scope: _Scope, first: int, named: bool) -> None:
         """`alias: conv{s}_{j + 1}`: the paper's name of the layer (or named scope) just built."""
@@ -761,13 +772,14 @@ class _Builder(GraphBuilder):
         if template is not None:
             return self._replay(template, externals, sub)
         start, named, aliases, reads = len(self.nodes), len(self.paths), len(self.aliases), len(self._path_reads)
+        holds = len(self.holds)
         end = self.scoped(definition["layers"], cur, block_env, sub, (*stack, kind), where)
         if key is not None:
             # replayable unless it looked up a tensor outside itself by path, or set aliases
             outside = any(i < start for i in self._path_reads[reads:]) or len(self.aliases) != aliases
             self._templates[key] = None if outside else _Application(
                 start, len(self.nodes), named, len(self.paths), end, tuple(externals), sub.prefix,
-                frozenset(sub.used), dict(sub.counters), sub.next_index)
+                frozenset(sub.used), dict(sub.counters), sub.next_index, holds, len(self.holds))
         return end
 
     def share(self) -> None:
@@ -851,7 +863,8 @@ class _Builder(GraphBuilder):
             for p, i in itertools.islice(self.paths.items(), app.named, app.named_stop):
                 if start <= i < stop and p.startswith(prefix):
                     paths.append((p[cut:], ref(i)))
-            return _Template(tuple(recorded), tuple(paths), ref(app.end), app.used, app.counters, app.next_index)
+            held = tuple([(ref(t), ref(n)) for t, n in self.holds[app.holds:app.holds_stop]])
+            return _Template(tuple(recorded), tuple(paths), ref(app.end), app.used, app.counters, app.next_index, held)
         except _NotReplayable:
             return None
 
@@ -875,6 +888,7 @@ class _Builder(GraphBuilder):
             self.executed = outer
         for path, ref in template.paths:
             self.paths[prefix + path] = at(ref)
+        self.holds.extend([(at(t), at(n)) for t, n in template.holds])
         sub.used |= template.used
         sub.counters.update(template.counters)
         sub.next_index = template.next_index
@@ -898,6 +912,8 @@ class _Application:
     used: frozenset[str]  # the scope's state when it returned
     counters: dict[str, int]
     next_index: int
+    holds: int  # its `holds:` entries: self.holds[holds:holds_stop]
+    holds_stop: int
 
 
 def _constant(value: Any) -> bool:
@@ -938,6 +954,7 @@ class _Template:
     used: frozenset[str]  # the names the block claimed in its scope, to claim them again
     counters: dict[str, int]
     next_index: int
+    holds: tuple[tuple[int, int], ...] = ()  # `holds:` entries, as (tensor, node) refs
 
 
 def _hashable(value: Any) -> Any:
@@ -1018,4 +1035,4 @@ def _build(net: NetworkDef, input: str | Shape | None, params: Mapping[str, Any]
     builder.sequence(net.layers, 0, env, _Scope(""), (), net.name)
     builder.share()
     meta = {"description": net.description, **net.meta, "aliases": builder.aliases}
-    return Graph(net.name, builder.nodes, source=net.file, meta=meta)
+    return Graph(net.name, builder.nodes, source=net.file, meta=meta, holds=tuple(builder.holds))

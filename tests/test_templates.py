@@ -51,12 +51,33 @@ networks:
       - tap: {name: t2}
 """
 
+# `unit` holds (spec `holds:`) a tensor of its own and its tensor parameter `prev` until its
+# last layer: a replay must map both to the new application's tensors.
+HOLDS = """
+blocks:
+  unit:
+    params: {prev: null}
+    layers:
+      - conv: {name: a, out: 8, kernel: 3, padding: 1}
+      - conv: {name: b, out: 8, kernel: 1, holds: [a, prev]}
+networks:
+  units:
+    input: 8x8x8
+    layers:
+      - conv: {name: stem, out: 8, kernel: 1}
+      - unit: {name: u0, prev: "@stem"}
+      - unit: {name: u1, prev: "@u0"}
+      - unit: {name: u2, prev: "@u0"}
+      - unit: {name: u3, prev: "@u2"}
+"""
+
 
 def _signature(graph):
-    return [(n.name, n.type, n.inputs, n.shape, n.cost, n.rf, n.storage, n.executed, n.output) for n in graph.nodes]
+    return [(n.name, n.type, n.inputs, n.shape, n.cost, n.rf, n.storage, n.executed, n.output) for n in graph.nodes] + [graph.holds]
 
 
-@pytest.mark.parametrize("text,name", [(TENSOR_PARAMS, "cells"), (OUTSIDE_PATH, "taps")], ids=["tensor-params", "outside-path"])
+@pytest.mark.parametrize("text,name", [(TENSOR_PARAMS, "cells"), (OUTSIDE_PATH, "taps"), (HOLDS, "units")],
+                         ids=["tensor-params", "outside-path", "holds"])
 def test_replay_reads_the_tensors_interpreting_reads(text, name, tmp_path, monkeypatch):
     path = tmp_path / f"{name}.yaml"
     path.write_text(text)
@@ -79,6 +100,22 @@ def test_tensor_parameters_are_read_where_they_point(tmp_path):
         assert [graph.nodes[i].name for i in add.inputs] == [f"{cell}.a", prev]
     # five cells of one 3x3 conv 8->8 with bias, plus the 1x1 stem: (576 + 8) * 5 + 64 + 8
     assert summarize(graph).totals.params == 584 * 5 + 72
+
+
+def test_holds_point_at_each_application_s_tensors(tmp_path, monkeypatch):
+    """Hand check of the units spec: each unit's `b` holds its own `a` and the tensor given as
+    prev; u1 and u3 are replays (u1 of u0, u3 of u2)."""
+    path = tmp_path / "units.yaml"
+    path.write_text(HOLDS)
+    replays = []
+    real = spec._Builder._replay
+    monkeypatch.setattr(spec._Builder, "_replay", lambda self, *a: replays.append(1) or real(self, *a))
+    graph = build(load_file(path)["units"])
+    assert len(replays) == 2
+    name = {n.index: n.name for n in graph.nodes}
+    assert [(name[t], name[n]) for t, n in graph.holds] == [
+        ("u0.a", "u0.b"), ("stem", "u0.b"), ("u1.a", "u1.b"), ("u0.b", "u1.b"),
+        ("u2.a", "u2.b"), ("u0.b", "u2.b"), ("u3.a", "u3.b"), ("u2.b", "u3.b")]
 
 
 def test_repeated_blocks_are_replayed(tmp_path, monkeypatch):

@@ -137,7 +137,7 @@ def test_replayed_blocks_equal_interpreted_ones(name, monkeypatch):
 
     def signature(graph):
         return ([(n.name, n.type, n.inputs, n.shape, n.cost, n.rf, n.storage, n.executed, n.output) for n in graph.nodes],
-                graph.meta.get("aliases"))
+                graph.meta.get("aliases"), graph.holds)
 
     # a first compile, a second (which records every block), a third (which replays them all,
     # templates kept with the network definition), and one from a fresh copy of the definition

@@ -55,6 +55,10 @@ class Node(NamedTuple):
     storage: int  # index of the node that owns this output's memory (itself unless in-place / view)
     executed: bool = True  # False: exists (its parameters count) but does not run at inference
     output: bool = False  # an extra network output (auxiliary head): kept alive to the end
+    # Tensors (node indices) the reference still references while this layer runs, without
+    # reading them: a Python local kept past its last reader (spec `holds:`). They live until
+    # this layer returns; shapes, costs, receptive fields and gradients ignore them.
+    held: tuple[int, ...] = ()
 
     @property
     def inplace(self) -> bool:
@@ -197,7 +201,9 @@ class Graph:
             name = node.name
             dot = name.rfind(".")
             inner = name[:dot + 1]  # the innermost module this layer is called in, and a dot
-            for i in node.inputs:
+            # A tensor the layer holds (Node.held: a Python local of the reference kept past its
+            # last reader) lives until the layer returns, as an input does.
+            for i in node.inputs + node.held if node.held else node.inputs:
                 until = step
                 if dot > 0:
                     source = every[i].name
@@ -399,7 +405,7 @@ class GraphBuilder:
     def __init__(self, file: str, input_shape: Shape, name: str = "") -> None:
         self.file = file
         self.name = name or file
-        self.nodes: list[Node] = [Node(0, "input", "input", None, (), input_shape, Cost(), ReceptiveField(), 0)]
+        self.nodes: list[Node] = [Node(0, "input", "input", None, (), input_shape, Cost(), ReceptiveField(), 0, True, False, ())]
         self.executed = True  # False inside a branch that does not run at inference
         # Memo: repeated blocks apply the same (immutable) layer to the same shapes many times
         # (ResNet-152 has 50 bottlenecks of 4 kinds).
@@ -411,14 +417,14 @@ class GraphBuilder:
     def error(self, message: str, path: str) -> SpecError:
         return SpecError(message, file=self.file, layer=path or self.name)
 
-    def add(self, path: str, type_name: str, layer: Any, inputs: tuple[int, ...]) -> int:
-        """Append ``layer`` applied to the nodes ``inputs``; returns the new node's index."""
+    def add(self, path: str, type_name: str, layer: Any, inputs: tuple[int, ...], held: tuple[int, ...] = ()) -> int:
+        """Append ``layer`` applied to the nodes ``inputs`` (holding ``held``, Node.held); returns the new node's index."""
         nodes = self.nodes
         key = (id(layer), *[nodes[i].shape for i in inputs])
         applied = self._applied.get(key)
         if applied is None:
             applied = self._applied[key] = self.apply(path, layer, list(key[1:]))
-        return self.append(path, type_name, layer, inputs, applied)
+        return self.append(path, type_name, layer, inputs, applied, held)
 
     def apply(self, path: str, layer: Any, shapes: list[Shape]) -> Applied:
         """``layer`` applied to input ``shapes``: its output shape, cost, window and whether it reuses its input."""
@@ -430,7 +436,7 @@ class GraphBuilder:
             raise self.error(str(exc), path) from None
         return shape, cost, window, layer.reuses_input(shapes, shape)
 
-    def append(self, path: str, type_name: str, layer: Any, inputs: tuple[int, ...], applied: Applied) -> int:
+    def append(self, path: str, type_name: str, layer: Any, inputs: tuple[int, ...], applied: Applied, held: tuple[int, ...] = ()) -> int:
         """Append a node whose layer was already applied to its inputs' shapes (``apply``)."""
         nodes = self.nodes
         index = len(nodes)
@@ -458,7 +464,7 @@ class GraphBuilder:
             )
         # Node(...) without its argument parsing (every field given, in order): the builder's hot path
         nodes.append(_new_node(Node, (index, path, type_name, layer, inputs, shape, cost, rf,
-                                      first.storage if reuses else index, self.executed, False)))
+                                      first.storage if reuses else index, self.executed, False, held)))
         self.windows.append(window)
         self.paths[path] = index
         return index

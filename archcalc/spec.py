@@ -48,7 +48,7 @@ META_KEYS = {
 }
 FAMILY_KEYS = (NETWORK_KEYS | META_KEYS | {"networks"}) - {"name", "layers", "extends"}
 STRUCTURAL = {"repeat", "sequential", "side"}
-ITEM_COMMON = {"name", "when", "from", "alias"}
+ITEM_COMMON = {"name", "when", "from", "alias", "holds"}
 #: `name: "#"` in an indexed scope (`sequential: {index: true}`): the next index, as nn.Sequential
 NEXT_INDEX = "#"
 
@@ -586,6 +586,9 @@ class _Builder(GraphBuilder):
 
         cls = parsed.cls
         if cls is None:
+            if "holds" in body:
+                raise self.error("holds: only a layer holds tensors (while it runs), not a block, repeat or sequential",
+                                 scope.path(explicit if explicit is not None else kind))
             fields = dict(parsed.fields)  # the callee may take entries out
             if kind in STRUCTURAL:
                 return self.structural(kind, fields, explicit, cur, env, scope, stack)
@@ -599,19 +602,47 @@ class _Builder(GraphBuilder):
             if ("branches" in fields) == ("inputs" in fields):
                 raise self.error(f"{kind} merges tensors: give `branches:` (parallel paths) or `inputs:` (earlier layers)", path)
             if "inputs" in fields:
-                refs = fields["inputs"]
-                if not isinstance(refs, list) or len(refs) < 2:
-                    raise self.error(f"inputs must be a list of at least 2 layer paths, got {refs!r}", path)
-                inputs = tuple(self.resolve(r, env, scope, path) for r in refs)
+                inputs = self.inputs(fields["inputs"], env, scope, path)
             else:
                 inputs = self.branches(fields["branches"], cur, env, scope, stack, path)
+        held: tuple[int, ...] = ()
+        if "holds" in body:
+            refs = body["holds"] if isinstance(body["holds"], list) else [body["holds"]]
+            held = tuple(self.resolve(r, env, scope, path) for r in refs)
         if parsed.fixed:  # every field a constant: the same layer wherever the item is applied
             layer = self._fixed.get(id(parsed))
             if layer is None:
                 layer = self._fixed[id(parsed)] = self.layer(cls, {k: v for k, v, _ in parsed.constants}, path)
-            return self.add(path, cls.type, layer, inputs)
+            return self.add(path, cls.type, layer, inputs, held)
         values = {k: v if constant else self.value(v, env, path, k) for k, v, constant in parsed.constants}
-        return self.add(path, cls.type, self.layer(cls, values, path), inputs)
+        return self.add(path, cls.type, self.layer(cls, values, path), inputs, held)
+
+    def inputs(self, refs: Any, env: Mapping[str, Any], scope: _Scope, path: str) -> tuple[int, ...]:
+        """A merge's `inputs:`: layer paths, and entries `{times: N, var: j, path: P}` that stand
+        for N paths, P interpolated with j = 0 .. N-1 (a list whose length is a parameter: a
+        DenseNet layer concatenates the block input and every earlier layer's maps)."""
+        if not isinstance(refs, list) or (len(refs) < 2 and not any(isinstance(r, dict) for r in refs)):
+            raise self.error(f"inputs must be a list of at least 2 layer paths, got {refs!r}"[:300], path)
+        out: list[int] = []
+        for ref in refs:
+            if not isinstance(ref, dict):
+                out.append(self.resolve(ref, env, scope, path))
+                continue
+            unknown = set(ref) - {"times", "var", "path"}
+            if unknown or "times" not in ref or "path" not in ref:
+                raise self.error(f"an inputs entry is a layer path or {{times: N, var: j, path: P}}, got {ref!r}"[:300], path)
+            times = self.value(ref["times"], env, path, "inputs")
+            if isinstance(times, bool) or not isinstance(times, int) or not 0 <= times <= MAX_REPEAT:
+                raise self.error(f"inputs: times must be an integer from 0 to {MAX_REPEAT}, got {times!r}", path)
+            var = ref.get("var")
+            local = dict(env)
+            for k in range(times):
+                if var:
+                    local[str(var)] = k
+                out.append(self.resolve(ref["path"], local, scope, path))
+        if not out:
+            raise self.error("inputs: no layer paths (every `times:` entry is 0)", path)
+        return tuple(out)
 
     def layer(self, cls: Any, values: dict[str, Any], path: str) -> Any:
         """The layer of class ``cls`` with these field values: one object for equal values
@@ -684,7 +715,12 @@ class _Builder(GraphBuilder):
         var = fields.get("var")
         for k in range(times):
             local_env = {**env, str(var): k} if var else env
-            iteration = _Scope(sub.path(self.iteration_name(fields, k, local_env, where))) if explicit is not None else sub
+            if explicit is not None:
+                iteration = _Scope(sub.path(self.iteration_name(fields, k, local_env, where)))
+            elif "names" in fields:  # iterations named in the enclosing scope (a block's `denselayer1` ...)
+                iteration = _Scope(scope.path(scope.claim(self.iteration_name(fields, k, local_env, where), self.file)))
+            else:
+                iteration = sub
             cur = self.scoped(fields["layers"], cur, local_env, iteration, stack, where)
         if explicit is not None:
             self.paths[sub.prefix] = cur
@@ -845,7 +881,8 @@ class _Builder(GraphBuilder):
                 if not n.name.startswith(prefix):
                     raise _NotReplayable
                 applied = (n.shape, n.cost, self.windows[n.index], n.storage != n.index)
-                recorded.append((n.name[cut:], n.type, n.layer, tuple([ref(i) for i in n.inputs]), n.executed, n.output, applied))
+                recorded.append((n.name[cut:], n.type, n.layer, tuple([ref(i) for i in n.inputs]), n.executed, n.output, applied,
+                                 tuple([ref(i) for i in n.held])))
             # the paths the block named were added while it ran (its scope was fresh)
             paths = []
             for p, i in itertools.islice(self.paths.items(), app.named, app.named_stop):
@@ -864,11 +901,12 @@ class _Builder(GraphBuilder):
 
         outer = self.executed
         try:
-            for name, type_name, layer, inputs, executed, output, applied in template.nodes:
+            for name, type_name, layer, inputs, executed, output, applied, held in template.nodes:
                 self.executed = executed
                 # the same layers on the same input shapes: shapes and costs as recorded
                 index = self.append(prefix + name, type_name, layer,
-                                    tuple([start + r if r >= 0 else externals[-1 - r] for r in inputs]), applied)
+                                    tuple([start + r if r >= 0 else externals[-1 - r] for r in inputs]), applied,
+                                    tuple([start + r if r >= 0 else externals[-1 - r] for r in held]) if held else ())
                 if output:
                     self.nodes[index] = self.nodes[index]._replace(output=True)
         finally:
@@ -932,7 +970,7 @@ class _NotReplayable(Exception):
 
 @dataclass(frozen=True)
 class _Template:
-    nodes: tuple[tuple[Any, ...], ...]  # (relative name, type, layer, input refs, executed, output, applied)
+    nodes: tuple[tuple[Any, ...], ...]  # (relative name, type, layer, input refs, executed, output, applied, held refs)
     paths: tuple[tuple[str, int], ...]  # scope and layer paths the block named -> node refs
     end: int  # the block's output (-1 - k: its k-th external tensor, -1 its input)
     used: frozenset[str]  # the names the block claimed in its scope, to claim them again

@@ -86,6 +86,35 @@ def test_meta_batch_norm_differs_from_cpu():
     assert for_device["meta"] - for_device["cpu"] == 2 * c * 4
 
 
+class HeldLocal(nn.Module):
+    """conv1, bn, conv2, with conv1's output kept in a local until forward returns (as
+    torchvision's _DenseLayer keeps `bottleneck_output`)."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 1)
+        self.bn = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 1)
+
+    def forward(self, x):
+        a = self.conv1(x)
+        return self.conv2(self.bn(a))
+
+
+def test_held_local_lives_until_its_holder_returns(tmp_path):
+    """At conv2: x, a (held, no longer read), bn's output and conv2's output: 4 tensors of
+    4*8*8*4 = 1024 B. A spec row `holds: conv1` says so; without it the prediction drops `a`
+    after bn reads it (3 tensors)."""
+    spec = tmp_path / "held.yaml"
+    body = ("name: held\ninput: 8x8x4\nlayers:\n  - conv: {name: conv1, out: 4, kernel: 1}\n"
+            "  - batchnorm: {name: bn}\n  - conv: {name: conv2, out: 4, kernel: 1, holds: conv1}\n")
+    spec.write_text(body)
+    assert measure_inference_peak(HeldLocal(4), torch.zeros(1, 4, 8, 8)) == 4 * 1024
+    assert archcalc.analyze(str(spec)).totals.peak_activation_bytes == 4 * 1024
+    spec.write_text(body.replace(", holds: conv1", ""))
+    assert archcalc.analyze(str(spec)).totals.peak_activation_bytes == 3 * 1024
+
+
 # --------------------------------------------------------------------------------------------
 # The zoo: predictions equal the measurement on each spec's reference model.
 

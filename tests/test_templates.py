@@ -51,12 +51,30 @@ networks:
       - tap: {name: t2}
 """
 
+# `unit` holds a tensor it does not read (`holds:`): a replay must hold its own `a`, not the first's.
+HELD = """
+blocks:
+  unit:
+    layers:
+      - conv: {name: a, out: 8, kernel: 1}
+      - batchnorm: {name: bn}
+      - conv: {name: b, out: 8, kernel: 1, holds: a}
+networks:
+  units:
+    input: 8x8x8
+    layers:
+      - unit: {name: u0}
+      - unit: {name: u1}
+      - unit: {name: u2}
+"""
+
 
 def _signature(graph):
-    return [(n.name, n.type, n.inputs, n.shape, n.cost, n.rf, n.storage, n.executed, n.output) for n in graph.nodes]
+    return [(n.name, n.type, n.inputs, n.shape, n.cost, n.rf, n.storage, n.executed, n.output, n.held) for n in graph.nodes]
 
 
-@pytest.mark.parametrize("text,name", [(TENSOR_PARAMS, "cells"), (OUTSIDE_PATH, "taps")], ids=["tensor-params", "outside-path"])
+@pytest.mark.parametrize("text,name", [(TENSOR_PARAMS, "cells"), (OUTSIDE_PATH, "taps"), (HELD, "units")],
+                         ids=["tensor-params", "outside-path", "held"])
 def test_replay_reads_the_tensors_interpreting_reads(text, name, tmp_path, monkeypatch):
     path = tmp_path / f"{name}.yaml"
     path.write_text(text)

@@ -127,8 +127,6 @@ PEAK_INEXACT = {
        for n in ("mobilenet_v1", "se_resnet50", "se_resnext50_32x4d", "senet154", "shufflenet_v1_g3",
                  "shufflenet_v1_g8", "preact_resnet164_cifar", "preact_resnet200", "wrn28_10_cifar",
                  "fractalnet_cifar", "fractalnet20_cifar", "googlenet_paper", "nasnet_a_mobile", "nasnet_a_large")},
-    **{n: "torchvision re-concatenates the feature list in every dense layer; the spec concatenates once per layer"
-       for n in ("densenet121", "densenet169", "densenet201", "densenet161", "densenet_bc100_k12_cifar")},
 }
 SAVED_INEXACT = {
     "efficientnet_b0": "torchvision's StochasticDepth saves one noise value per image per residual block; no spec layer",

@@ -457,7 +457,7 @@ class _Builder(GraphBuilder):
             self.paths[sub.prefix] = end
         return end
 
-    def resolve(self, ref: Any, env: Mapping[str, Any], scope: _Scope, where: str) -> int:
+    def resolve(self, ref: Any, env: Mapping[str, Any], scope: _Scope, where: str, field: str = "from") -> int:
         """The node an item's `from:` (or a merge's `inputs:` entry) names.
 
         A path may interpolate expressions (`cells.{i - 1}`), may start with `@`, and is looked
@@ -466,13 +466,13 @@ class _Builder(GraphBuilder):
         if isinstance(ref, str) and isinstance(env.get(ref.strip().lstrip("@")), TensorRef):
             return env[ref.strip().lstrip("@")].index  # a tensor parameter, written bare or as "@name"
         if not isinstance(ref, str) or not ref.strip():
-            raise self.error(f"from: needs a layer path, got {ref!r}", where)
+            raise self.error(f"{field}: needs a layer path, got {ref!r}", where)
         text = ref.strip()
         if "{" in text:
             try:
                 text = _INTERPOLATE.sub(lambda m: str(evaluate(m.group(1), env)), text)
             except ExprError as exc:
-                raise self.error(f"from: {exc}", where) from None
+                raise self.error(f"{field}: {exc}", where) from None
         text = text.lstrip("@")
         parts = scope.prefix.split(".") if scope.prefix else []
         for depth in range(len(parts), -1, -1):
@@ -480,7 +480,7 @@ class _Builder(GraphBuilder):
             if candidate in self.paths:
                 self._path_reads.append(self.paths[candidate])  # a block reading this is replayed only if it is its own
                 return self.paths[candidate]
-        raise self.error(f"from: no earlier layer or scope {text!r}{_suggest(text, self.paths)}", where)
+        raise self.error(f"{field}: no earlier layer or scope {text!r}{_suggest(text, self.paths)}", where)
 
     # items -------------------------------------------------------------------------------
     def sequence(self, items: Any, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...], where: str) -> int:
@@ -511,7 +511,7 @@ class _Builder(GraphBuilder):
         layer has returned (a local variable not yet rebound: `out` in `return relu(out + x)`)."""
         where = self.nodes[last].name
         for ref in raw if isinstance(raw, list) else [raw]:
-            self.holds.append((self.resolve(ref, env, scope, where), last))
+            self.holds.append((self.resolve(ref, env, scope, where, "holds"), last))
 
     def alias(self, raw: Any, env: Mapping[str, Any], scope: _Scope, first: int, named: bool) -> None:
         """`alias: conv{s}_{j + 1}`: the paper's name of the layer (or named scope) just built."""
@@ -610,10 +610,7 @@ class _Builder(GraphBuilder):
             if ("branches" in fields) == ("inputs" in fields):
                 raise self.error(f"{kind} merges tensors: give `branches:` (parallel paths) or `inputs:` (earlier layers)", path)
             if "inputs" in fields:
-                refs = fields["inputs"]
-                if not isinstance(refs, list) or len(refs) < 2:
-                    raise self.error(f"inputs must be a list of at least 2 layer paths, got {refs!r}", path)
-                inputs = tuple(self.resolve(r, env, scope, path) for r in refs)
+                inputs = self.inputs(fields["inputs"], env, scope, path)
             else:
                 inputs = self.branches(fields["branches"], cur, env, scope, stack, path)
         if parsed.fixed:  # every field a constant: the same layer wherever the item is applied
@@ -623,6 +620,33 @@ class _Builder(GraphBuilder):
             return self.add(path, cls.type, layer, inputs)
         values = {k: v if constant else self.value(v, env, path, k) for k, v, constant in parsed.constants}
         return self.add(path, cls.type, self.layer(cls, values, path), inputs)
+
+    def inputs(self, refs: Any, env: Mapping[str, Any], scope: _Scope, path: str) -> tuple[int, ...]:
+        """A merge's `inputs:`: layer paths, and entries `{times: N, var: j, path: P}` that stand
+        for N paths, P interpolated with j = 0 .. N-1 (a list whose length is a parameter: a
+        DenseNet layer concatenates the block input and every earlier layer's maps)."""
+        if not isinstance(refs, list) or (len(refs) < 2 and not any(isinstance(r, dict) for r in refs)):
+            raise self.error(f"inputs must be a list of at least 2 layer paths, got {refs!r}"[:300], path)
+        out: list[int] = []
+        for ref in refs:
+            if not isinstance(ref, dict):
+                out.append(self.resolve(ref, env, scope, path))
+                continue
+            unknown = set(ref) - {"times", "var", "path"}
+            if unknown or "times" not in ref or "path" not in ref:
+                raise self.error(f"an inputs entry is a layer path or {{times: N, var: j, path: P}}, got {ref!r}"[:300], path)
+            times = self.value(ref["times"], env, path, "inputs")
+            if isinstance(times, bool) or not isinstance(times, int) or not 0 <= times <= MAX_REPEAT:
+                raise self.error(f"inputs: times must be an integer from 0 to {MAX_REPEAT}, got {times!r}", path)
+            var = ref.get("var")
+            local = dict(env)
+            for k in range(times):
+                if var:
+                    local[str(var)] = k
+                out.append(self.resolve(ref["path"], local, scope, path))
+        if not out:
+            raise self.error("inputs: no layer paths (every `times:` entry is 0)", path)
+        return tuple(out)
 
     def layer(self, cls: Any, values: dict[str, Any], path: str) -> Any:
         """The layer of class ``cls`` with these field values: one object for equal values
@@ -695,7 +719,12 @@ class _Builder(GraphBuilder):
         var = fields.get("var")
         for k in range(times):
             local_env = {**env, str(var): k} if var else env
-            iteration = _Scope(sub.path(self.iteration_name(fields, k, local_env, where))) if explicit is not None else sub
+            if explicit is not None:
+                iteration = _Scope(sub.path(self.iteration_name(fields, k, local_env, where)))
+            elif "names" in fields:  # iterations named in the enclosing scope (a block's `denselayer1` ...)
+                iteration = _Scope(scope.path(scope.claim(self.iteration_name(fields, k, local_env, where), self.file)))
+            else:
+                iteration = sub
             cur = self.scoped(fields["layers"], cur, local_env, iteration, stack, where)
         if explicit is not None:
             self.paths[sub.prefix] = cur

@@ -143,8 +143,6 @@ PEAK_INEXACT = {
           "reader. (Its stage scopes layer1.. also hold each stage's input through the stage, where the "
           "reference's single nn.Sequential `units` holds it for one unit; below the peak)"
        for n in ("preact_resnet164_cifar", "preact_resnet200")},
-    **{n: "torchvision re-concatenates the feature list in every dense layer; the spec concatenates once per layer"
-       for n in ("densenet121", "densenet169", "densenet201", "densenet161", "densenet_bc100_k12_cifar")},
 }
 SAVED_INEXACT = {
     "efficientnet_b0": "torchvision's StochasticDepth saves one noise value per image per residual block; no spec layer",

@@ -94,13 +94,40 @@ def block_network(target: str, block: str) -> Any:
         raise SpecError(f"no block {block!r} in {target}{_suggest(block, blocks)}; `archcalc blocks {target}` lists them")
     info = _info(block, blocks[block], str(path))
     declared = dict(info.params)
+    # a parameter the block reads as a tensor (DenseNet's x0, a NASNet cell's prev) is the input
+    tensors = {k for k in declared if declared[k] is None and _reads_tensor(blocks[block].get("layers"), k)}
     return NetworkDef(
         name=f"{target}:{block}",
         file=str(path),
-        layers=[{block: {k: k for k in declared}}],
-        params={**params, **declared},
+        layers=[{block: {k: "@input" if k in tensors else k for k in declared}}],
+        params={**params, **{k: v for k, v in declared.items() if k not in tensors}},
         input=None,
         blocks=blocks,
         meta={},
         description=info.description,
     )
+
+
+def _reads_tensor(items: Any, name: str) -> bool:
+    """Whether block layers use parameter ``name`` as a tensor: `from: name`, in `inputs:` or
+    `holds:`, or passed on to another block as "@name"."""
+    def tensor_ref(v: Any) -> bool:
+        return isinstance(v, str) and v.strip().lstrip("@") == name
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, list):
+            return any(walk(v) for v in node)
+        if not isinstance(node, dict):
+            return False
+        for k, v in node.items():
+            if k == "from" and tensor_ref(v):
+                return True
+            if k in ("inputs", "holds") and any(tensor_ref(r) for r in (v if isinstance(v, list) else [v])):
+                return True
+            if isinstance(v, str) and v.strip() == f"@{name}":
+                return True
+            if walk(v):
+                return True
+        return False
+
+    return walk(items)

@@ -137,6 +137,19 @@ def test_one_block_matches_torchvision_bottleneck():
         sum(p.numel() for p in torch_block.parameters())
 
 
+def test_a_block_reading_a_tensor_parameter_takes_the_input():
+    """DenseNet's dense block reads its input through a tensor parameter (x0): analysed alone, x0
+    is the input. Its figures equal torchvision's _DenseBlock of 6 layers on 56x56x64."""
+    pytest.importorskip("torch")
+    import torch
+    from torchvision.models.densenet import _DenseBlock
+
+    reference = _DenseBlock(num_layers=6, num_input_features=64, bn_size=4, growth_rate=32, drop_rate=0)
+    report = analyze("densenet:dense_block", input="56x56x64", params={"n": "6"})
+    assert report.totals.params == sum(p.numel() for p in reference.parameters()) == 335_040
+    assert report.rows[-1].output == tuple(reference(torch.zeros(1, 64, 56, 56)).shape[1:]) == (256, 56, 56)
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["table", "resnet:bottleneck", "--input", "56x56x256"], "needs parameter 'planes': --param planes=VALUE"),
     (["table", "resnet:bottleneck", "--param", "planes=64"], "needs an input volume: --input"),

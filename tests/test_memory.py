@@ -126,23 +126,6 @@ PEAK_INEXACT = {
                        "at even sizes: 16, 8, 4 at input 64), which fixed spec pads cannot follow; its stride-2 average "
                        "pool divides by a count map of one image (not per image) and its factorized reduction crops "
                        "a (n+1)^2 padded copy by a view",
-    # Python locals in the reference's forward outlive their last reader; a spec row frees a
-    # tensor after its last reader (and module call), so it cannot say so. Otherwise these
-    # specs match the reference op for op.
-    **{n: "the reference holds Python locals past their last reader: _Bottleneck.forward's "
-          "`out = self.relu(self.bn2(self.conv2(out)))` keeps the old out until the ReLU returns "
-          "(and `self.bn3(self.conv3(out))` until bn3 returns), SENet.forward's x (pool0's output) "
-          "until layer4 returns; the spec frees each after conv2 / conv3 / layer1"
-       for n in ("se_resnet50", "se_resnext50_32x4d", "senet154")},
-    "wrn28_10_cifar": "the reference holds Python locals past their last reader: WideBasic.forward keeps o1 "
-                      "(BN-ReLU output) and y (conv0's output) until it returns, WideResNetCifar.forward its x "
-                      "(conv0's output) until group2 returns; the spec frees each after its last reader",
-    **{n: "the reference holds Python locals past their last reader: _PreActBottleneck.forward's "
-          "`out = self.conv2(F.relu(self.bn1(out)))` keeps conv1's output until conv2 returns (conv2's "
-          "until conv3), the shared pre-activated x until the add; the spec frees each after its last "
-          "reader. (Its stage scopes layer1.. also hold each stage's input through the stage, where the "
-          "reference's single nn.Sequential `units` holds it for one unit; below the peak)"
-       for n in ("preact_resnet164_cifar", "preact_resnet200")},
 }
 SAVED_INEXACT = {
     "efficientnet_b0": "torchvision's StochasticDepth saves one noise value per image per residual block; no spec layer",

@@ -292,8 +292,7 @@ def _summarize(graph: Graph, batch: int, dtype: str, count: str, train: bool, op
             macs += r.macs
             ops += r.ops
             other_ops += r.other_ops
-            if not r.inplace:
-                activations += r.activations  # Row.stored_activations
+        activations += r.stored_activations
     totals = Totals(
         params=params,
         inference_params=inference_params,

@@ -379,13 +379,6 @@ class Graph:
         return _larger(peak, grads + state_temp_bytes)
 
 
-def _most(values: list[Any]) -> Any:
-    try:
-        return max(values)
-    except TypeError:  # symbolic sizes that cannot be ordered: a sympy.Max
-        return largest(values)
-
-
 def _larger(a: Any, b: Any) -> Any:
     try:
         return b if b > a else a
@@ -466,8 +459,8 @@ class GraphBuilder:
             grid = shape[1:]
             full = [n.rf for n in ins if n.shape[1:] == grid] or rfs
             rf = ReceptiveField(
-                (_most([r.size[0] for r in main]), _most([r.size[1] for r in main])),
-                (_most([r.jump[0] for r in full]), _most([r.jump[1] for r in full])),
+                (largest([r.size[0] for r in main]), largest([r.size[1] for r in main])),
+                (largest([r.jump[0] for r in full]), largest([r.jump[1] for r in full])),
                 bool(gates) or any([r.global_context for r in rfs]),
             )
         # Node(...) without its argument parsing (every field given, in order): the builder's hot path

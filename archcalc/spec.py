@@ -572,16 +572,12 @@ class _Builder(GraphBuilder):
                 field = cls.fields.get(k)
                 if field is not None and isinstance(v, str) and (field.kind == "text" or v.strip() in field.keywords()):
                     entries.append((k, v.strip(), True))  # taken literally ("same", a text field)
-                elif not isinstance(v, (str, list, dict)) and _constant(v):
-                    entries.append((k, evaluate(v, {}), True))  # a number (or bool, null) means the same everywhere
-                else:
-                    entries.append((k, v, False))  # an expression, evaluated where the item is applied
+                else:  # a number (or bool, null) means the same everywhere; an expression is evaluated where applied
+                    entries.append((k, *_constant(v)))
             constants = tuple(entries)
         elif kind in self.net.blocks:
             # a block's arguments: a tensor ("@path"), a constant, or an expression of the caller's names
-            constants = tuple((k, v, True) if not isinstance(v, (str, list, dict)) and _constant(v) else (k, v, False)
-                              for k, v in fields.items())
-            constants = tuple((k, evaluate(v, {}) if c else v, c) for k, v, c in constants)
+            constants = tuple((k, *_constant(v)) for k, v in fields.items())
         return _Parsed(item, kind, body, explicit, fields, cls, constants, all(c for _, _, c in constants))
 
     def _item(self, parsed: _Parsed, cur: int, env: Mapping[str, Any], scope: _Scope, stack: tuple[str, ...]) -> int:
@@ -597,9 +593,8 @@ class _Builder(GraphBuilder):
 
         cls = parsed.cls
         if cls is None:
-            fields = dict(parsed.fields)  # the callee may take entries out
             if kind in STRUCTURAL:
-                return self.structural(kind, fields, explicit, cur, env, scope, stack)
+                return self.structural(kind, parsed.fields, explicit, cur, env, scope, stack)
             return self.block(kind, parsed, explicit, cur, env, scope, stack)
 
         local = scope.claim(str(explicit), self.file) if explicit is not None else scope.auto(cls.type)
@@ -839,9 +834,9 @@ class _Builder(GraphBuilder):
             if not isinstance(raw, dict):
                 raise self.error(f"params of block {kind!r} must be a mapping name -> default (null = required)", where)
             found = self._declared[kind] = {}
-            for k, default in raw.items():
-                constant = default is not None and not isinstance(default, (str, list, dict)) and _constant(default)
-                found[k] = (default, constant, evaluate(default, {}) if constant else None)
+            for k, default in raw.items():  # null: a required parameter, no value
+                value, constant = _constant(default) if default is not None else (None, False)
+                found[k] = (default, constant, value)
         return found
 
     # Block templates: ResNet-152 applies the same bottleneck with the same arguments to the same
@@ -945,13 +940,16 @@ class _Application:
     holds_stop: int
 
 
-def _constant(value: Any) -> bool:
-    """A YAML scalar that is a valid value on its own (its errors are reported where it is used)."""
+def _constant(value: Any) -> tuple[Any, bool]:
+    """(its value, True) for a YAML scalar that means the same wherever it is used (a number,
+    bool or null); (value as written, False) for an expression, a list or a mapping, and for a
+    scalar that is invalid (its error is reported where it is used, with the layer's path)."""
+    if isinstance(value, (str, list, dict)):
+        return value, False
     try:
-        evaluate(value, {})
+        return evaluate(value, {}), True
     except ExprError:
-        return False
-    return True
+        return value, False
 
 
 #: block templates a network definition keeps between compiles, at most (then it starts afresh)
@@ -965,7 +963,7 @@ class _Parsed(NamedTuple):
     kind: str  # a layer type, a block, or repeat / sequential / side
     body: dict[str, Any]
     explicit: str | None  # its `name:`
-    fields: dict[str, Any]  # everything but name, when, from and alias
+    fields: dict[str, Any]  # everything but ITEM_COMMON (name, when, from, alias, holds)
     cls: Any  # the layer class (None for a block or structural item)
     constants: tuple[tuple[str, Any, bool], ...]  # a layer's fields: (name, value, taken as written)
     fixed: bool  # every field taken as written: one layer wherever the item is applied

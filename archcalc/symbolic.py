@@ -28,11 +28,12 @@ def symbols(names: Any) -> dict[str, Any]:
 def largest(values: Any) -> Any:
     """max() that also takes symbolic values (sympy.Max keeps what cannot be decided)."""
     values = list(values)
-    if any(is_symbolic(v) for v in values):
+    try:
+        return max(values)  # numbers, and symbolic values whose order sympy can decide
+    except TypeError:  # sympy cannot order them: keep every candidate
         import sympy
 
         return sympy.Max(*values)
-    return max(values)
 
 
 def simplify(value: Any) -> Any:
